@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs seq2seq_asr into .venv, plus the offline Russian TTS voices the corpus generator uses.
+set -euo pipefail
+cd "$(dirname "$0")"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if command -v apt-get >/dev/null; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    espeak-ng festival festvox-ru lame >/dev/null
+fi
+python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e '.[test]'
