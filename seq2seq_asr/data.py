@@ -1,0 +1,112 @@
+"""Corpus CSVs -> feature tensors and padded batches for training.
+
+A split is read once (features computed on all cores) and cached under the cache folder,
+keyed by the CSV's path, size and modification time, so a resumed run starts at once.
+"""
+import hashlib
+import sys
+from dataclasses import dataclass
+from multiprocessing import Pool
+from pathlib import Path
+
+import torch
+
+from normalizer import to_words
+from normalizer.table import number_column, parse_number, read_csv
+
+from .audio import AudioError, N_MELS, features, spec_augment
+
+
+@dataclass
+class Example:
+    feats: torch.Tensor  # (frames, n_mels) float16
+    number: int
+    speaker: str
+    gender: str
+
+
+def _features(path: str):
+    torch.set_num_threads(1)
+    try:
+        return features(path).half()
+    except AudioError as e:
+        return str(e)
+
+
+def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache",
+               jobs: int = 2) -> list[Example]:
+    """Read every usable row of a corpus CSV; unusable rows are reported on stderr and skipped."""
+    csv_path = Path(csv_path)
+    stat = csv_path.stat()
+    key = hashlib.sha1(f"{csv_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{N_MELS}".encode())
+    cache = Path(cache_dir) / f"{csv_path.stem}-{key.hexdigest()[:12]}.pt" if cache_dir else None
+    if cache and cache.is_file():
+        saved = torch.load(cache, weights_only=True)
+        return [Example(f, n, s, g) for f, n, s, g in zip(saved["feats"], saved["number"],
+                                                            saved["speaker"], saved["gender"])]
+    table = read_csv(csv_path, required=("filename",))
+    column = number_column(table, csv_path)
+    rows, bad = [], 0
+    for i, row in table.iterrows():
+        try:
+            rows.append((csv_path.parent / row["filename"], parse_number(row[column]),
+                         row.get("spk_id", "unknown"), row.get("gender", "unknown")))
+        except ValueError as e:
+            print(f"{csv_path}: row {i + 2}: {e}; skipped", file=sys.stderr)
+            bad += 1
+    with Pool(jobs) as pool:
+        feats = pool.map(_features, [str(r[0]) for r in rows], chunksize=64)
+    examples = []
+    for (path, number, speaker, gender), f in zip(rows, feats):
+        if isinstance(f, str):
+            print(f"{csv_path}: {path}: {f}; skipped", file=sys.stderr)
+            continue
+        examples.append(Example(f, number, speaker, gender))
+    if cache:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"feats": [e.feats for e in examples], "number": [e.number for e in examples],
+                    "speaker": [e.speaker for e in examples], "gender": [e.gender for e in examples]},
+                   cache)
+    return examples
+
+
+def speaker_weights(examples: list[Example], balance: float) -> torch.Tensor:
+    """Sampling weight per example: count(speaker) ** -balance (0: as is, 1: every speaker equal)."""
+    counts: dict[str, int] = {}
+    for e in examples:
+        counts[e.speaker] = counts.get(e.speaker, 0) + 1
+    return torch.tensor([counts[e.speaker] ** -balance for e in examples], dtype=torch.float64)
+
+
+def epoch_batches(examples: list[Example], batch_size: int, weights: torch.Tensor,
+                  generator: torch.Generator) -> list[list[int]]:
+    """One epoch of len(examples) draws by weight, grouped into batches of similar length."""
+    draws = torch.multinomial(weights, len(examples), replacement=True, generator=generator).tolist()
+    batches = []
+    window = batch_size * 32
+    for start in range(0, len(draws), window):
+        chunk = sorted(draws[start:start + window], key=lambda i: len(examples[i].feats))
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    order = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in order]
+
+
+def pad_feats(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """[(frames_i, n_mels)] -> (B, T, n_mels) float32 zero-padded, (B,) lengths."""
+    lengths = torch.tensor([len(f) for f in feats])
+    return torch.nn.utils.rnn.pad_sequence([f.float() for f in feats], batch_first=True), lengths
+
+
+def collate(batch: list[Example], vocab, generator: torch.Generator | None = None) -> dict:
+    """Examples -> padded tensors; SpecAugment when a generator is given."""
+    feats = [spec_augment(e.feats.float(), generator) if generator else e.feats for e in batch]
+    feats, lengths = pad_feats(feats)
+    labels = [torch.tensor(vocab.encode(to_words(e.number))) for e in batch]
+    pad = lambda xs: torch.nn.utils.rnn.pad_sequence(xs, batch_first=True)  # noqa: E731
+    return {
+        "feats": feats, "lengths": lengths,
+        "inputs": pad([torch.cat([torch.tensor([vocab.sos]), x]) for x in labels]),
+        "targets": pad([torch.cat([x, torch.tensor([vocab.eos])]) for x in labels]),
+        "labels": pad(labels), "label_lengths": torch.tensor([len(x) for x in labels]),
+        "numbers": [e.number for e in batch],
+    }

@@ -1,0 +1,169 @@
+"""The recognizer: conv subsampling -> bidirectional GRU encoder -> GRU decoder with
+location-aware attention, plus an optional CTC head on the encoder.
+
+Shapes: B batch, T feature frames (100/s), T' = ceil(T/8) encoder frames (12.5/s),
+U target tokens, V vocabulary size, D = 2 * enc_hidden encoder width.
+"""
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 44
+    n_mels: int = 64
+    conv_channels: int = 32
+    subsample_layers: int = 3  # time reduced 2**3 = 8x: 12.5 encoder frames a second
+    enc_hidden: int = 160  # per direction
+    enc_layers: int = 2
+    dec_hidden: int = 192
+    embed: int = 64
+    attn_dim: int = 128
+    attn_channels: int = 16  # location features
+    attn_kernel: int = 15
+    dropout: float = 0.15
+    ctc: bool = True  # a CTC head on the encoder
+
+    def to_dict(self):
+        return asdict(self)
+
+
+def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """(B,) lengths -> (B, max_len) bool, True on real frames."""
+    return torch.arange(max_len, device=lengths.device)[None] < lengths[:, None]
+
+
+class ConvSubsampling(nn.Module):
+    """(B, T, n_mels) -> (B, T', out): `layers` stride-2 3x3 convolutions, T' = T / 2**layers."""
+
+    def __init__(self, n_mels: int, channels: int, out: int, layers: int):
+        super().__init__()
+        convs, width = [], n_mels
+        for i in range(layers):
+            convs += [nn.Conv2d(1 if i == 0 else channels, channels, 3, stride=2, padding=1), nn.GELU()]
+            width = (width + 1) // 2
+        self.conv = nn.Sequential(*convs)
+        self.layers = layers
+        self.proj = nn.Linear(channels * width, out)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor):
+        x = self.conv(x[:, None])  # (B, C, T', n_mels / 2**layers)
+        x = self.proj(x.permute(0, 2, 1, 3).flatten(2))
+        for _ in range(self.layers):
+            lengths = (lengths + 1) // 2
+        return x, lengths
+
+
+class Encoder(nn.Module):
+    """(B, T, n_mels) -> (B, T', D) and (B,) lengths."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.subsample = ConvSubsampling(c.n_mels, c.conv_channels, 2 * c.enc_hidden, c.subsample_layers)
+        self.rnn = nn.GRU(2 * c.enc_hidden, c.enc_hidden, c.enc_layers, batch_first=True,
+                          bidirectional=True, dropout=c.dropout)
+        self.dropout = nn.Dropout(c.dropout)
+
+    def forward(self, feats: torch.Tensor, lengths: torch.Tensor):
+        x, lengths = self.subsample(feats, lengths)
+        x = nn.utils.rnn.pack_padded_sequence(self.dropout(x), lengths.cpu(), batch_first=True,
+                                              enforce_sorted=False)
+        x, _ = self.rnn(x)
+        x, _ = nn.utils.rnn.pad_packed_sequence(x, batch_first=True)
+        return self.dropout(x), lengths
+
+
+class LocationAttention(nn.Module):
+    """Additive attention that also sees where it looked last step (Chorowski et al., 2015)."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.keys = nn.Linear(2 * c.enc_hidden, c.attn_dim)
+        self.query = nn.Linear(c.dec_hidden, c.attn_dim, bias=False)
+        self.location = nn.Conv1d(1, c.attn_channels, c.attn_kernel, padding=c.attn_kernel // 2,
+                                  bias=False)
+        self.location_proj = nn.Linear(c.attn_channels, c.attn_dim, bias=False)
+        self.energy = nn.Linear(c.attn_dim, 1, bias=False)
+
+    def forward(self, query, keys, values, mask, previous):
+        """query (B, dec_hidden), keys (B, T', attn_dim) = self.keys(values), values (B, T', D),
+        mask (B, T'), previous weights (B, T') -> context (B, D), weights (B, T')."""
+        location = self.location_proj(self.location(previous[:, None]).transpose(1, 2))
+        energy = self.energy(torch.tanh(keys + self.query(query)[:, None] + location)).squeeze(2)
+        weights = energy.masked_fill(~mask, float("-inf")).softmax(dim=1)
+        return torch.bmm(weights[:, None], values).squeeze(1), weights
+
+
+class Decoder(nn.Module):
+    """One step at a time: previous token + previous context -> logits over the vocabulary."""
+
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.embed = nn.Embedding(c.vocab_size, c.embed)
+        self.cell = nn.GRUCell(c.embed + 2 * c.enc_hidden, c.dec_hidden)
+        self.attention = LocationAttention(c)
+        self.out = nn.Sequential(nn.Linear(c.dec_hidden + 2 * c.enc_hidden, c.dec_hidden),
+                                 nn.Tanh(), nn.Dropout(c.dropout), nn.Linear(c.dec_hidden, c.vocab_size))
+        self.dec_hidden = c.dec_hidden
+
+    def start(self, memory: torch.Tensor, mask: torch.Tensor) -> dict:
+        """The state before the first token, for memory (B, T', D) and mask (B, T')."""
+        B = memory.shape[0]
+        first = mask.float() / mask.sum(1, keepdim=True)
+        return {"hidden": memory.new_zeros(B, self.dec_hidden), "context": memory.new_zeros(B, memory.shape[2]),
+                "weights": first, "keys": self.attention.keys(memory), "memory": memory, "mask": mask}
+
+    def step(self, tokens: torch.Tensor, state: dict):
+        """tokens (B,) -> logits (B, V) and the next state."""
+        x = torch.cat([self.embed(tokens), state["context"]], dim=1)
+        hidden = self.cell(x, state["hidden"])
+        context, weights = self.attention(hidden, state["keys"], state["memory"], state["mask"],
+                                          state["weights"])
+        logits = self.out(torch.cat([hidden, context], dim=1))
+        return logits, {**state, "hidden": hidden, "context": context, "weights": weights}
+
+
+class Recognizer(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.config = c
+        self.encoder = Encoder(c)
+        self.decoder = Decoder(c)
+        self.ctc_head = nn.Linear(2 * c.enc_hidden, c.vocab_size) if c.ctc else None
+
+    def encode(self, feats: torch.Tensor, lengths: torch.Tensor):
+        """(B, T, n_mels), (B,) -> memory (B, T', D), mask (B, T'), lengths (B,)."""
+        memory, lengths = self.encoder(feats, lengths)
+        return memory, lengths_to_mask(lengths, memory.shape[1]), lengths
+
+    def ctc_log_probs(self, memory: torch.Tensor) -> torch.Tensor:
+        """(B, T', D) -> (B, T', V) log-probabilities, blank = 0."""
+        return self.ctc_head(memory).log_softmax(-1)
+
+    def forward(self, feats, lengths, inputs):
+        """Teacher forcing: inputs (B, U) start with <sos> -> logits (B, U, V), attention (B, U, T'),
+        and the encoder output for the CTC loss."""
+        memory, mask, enc_lengths = self.encode(feats, lengths)
+        state = self.decoder.start(memory, mask)
+        logits, attention = [], []
+        for u in range(inputs.shape[1]):
+            step_logits, state = self.decoder.step(inputs[:, u], state)
+            logits.append(step_logits)
+            attention.append(state["weights"])
+        return torch.stack(logits, 1), torch.stack(attention, 1), memory, enc_lengths
+
+    def loss(self, feats, lengths, inputs, targets, labels, label_lengths, ctc_weight=0.3,
+             label_smoothing=0.1):
+        """inputs (B, U) = <sos> w1..wn, targets (B, U) = w1..wn <eos>, labels (B, S) = w1..wn,
+        all padded with 0 -> (total loss, attention loss, CTC loss or 0)."""
+        logits, _, memory, enc_lengths = self(feats, lengths, inputs)
+        att = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=0,
+                              label_smoothing=label_smoothing)
+        if self.ctc_head is None or ctc_weight == 0:
+            return att, att, torch.zeros(())
+        ctc = F.ctc_loss(self.ctc_log_probs(memory).transpose(0, 1), labels, enc_lengths,
+                         label_lengths, blank=0, zero_infinity=True)
+        return (1 - ctc_weight) * att + ctc_weight * ctc, att, ctc

@@ -1,0 +1,64 @@
+"""The user-facing loop: audio files in, integers out, one Result per file in input order.
+A file that cannot be read gets a Result with `error` set; the others are still decoded."""
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from .audio import AudioError, features
+from .data import pad_feats
+from .decoding import beam_search, greedy_decode
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "states" / "recognizer.pt"
+
+
+@dataclass
+class Result:
+    path: str
+    number: int | None = None
+    confidence: float | None = None
+    error: str | None = None
+
+
+def read_all(paths: list[str | Path]) -> tuple[list[torch.Tensor | None], list[str | None]]:
+    """Features per file, or None and the reason."""
+    feats, errors = [], []
+    for p in paths:
+        try:
+            feats.append(features(p))
+            errors.append(None)
+        except AudioError as e:
+            feats.append(None)
+            errors.append(str(e))
+    return feats, errors
+
+
+@torch.no_grad()
+def decode_features(model, vocab, feats: list[torch.Tensor], batch_size: int = 32, beam: int = 1,
+                    ctc_weight: float = 0.0, progress: bool = False) -> list:
+    """[(frames, n_mels)] -> [Hypothesis], batched by similar length."""
+    order = sorted(range(len(feats)), key=lambda i: len(feats[i]))
+    out: list = [None] * len(feats)
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    for batch in tqdm(batches, desc="decoding", unit="batch", disable=not progress):
+        x, lengths = pad_feats([feats[i] for i in batch])
+        if beam > 1:
+            hyps = beam_search(model, x, lengths, vocab, beam, ctc_weight)
+        else:
+            hyps = greedy_decode(model, x, lengths, vocab)
+        for i, h in zip(batch, hyps):
+            out[i] = h
+    return out
+
+
+def transcribe(model, vocab, paths: list[str | Path], batch_size: int = 32, beam: int = 4,
+               ctc_weight: float = 0.3, progress: bool = False) -> list[Result]:
+    feats, errors = read_all(tqdm(paths, desc="reading", unit="file", disable=not progress))
+    good = [i for i, f in enumerate(feats) if f is not None]
+    hyps = decode_features(model, vocab, [feats[i] for i in good], batch_size, beam, ctc_weight,
+                           progress)
+    results = [Result(str(p), error=e) for p, e in zip(paths, errors)]
+    for i, h in zip(good, hyps):
+        results[i].number, results[i].confidence = h.number, h.confidence
+    return results
