@@ -1,8 +1,9 @@
 """Russian number words <-> integers 1..999999, and the token vocabularies built on them."""
+from . import canonical
 from .grammar import WORDS, Kind, State
 from .inverse import lookup, split_words, to_int
 from .tokens import PieceVocab, WordVocab, vocab_from_dict
 from .words import MAX_NUMBER, MIN_NUMBER, to_words
 
-__all__ = ["to_words", "to_int", "lookup", "split_words", "WORDS", "Kind", "State",
+__all__ = ["canonical", "to_words", "to_int", "lookup", "split_words", "WORDS", "Kind", "State",
            "WordVocab", "PieceVocab", "vocab_from_dict", "MIN_NUMBER", "MAX_NUMBER"]

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from normalizer import State, WordVocab, to_int
-from normalizer.grammar import WORDS
+from normalizer import WordVocab, canonical, to_int
 
 MAX_STEPS = 9  # the longest number is 7 words, then <eos>
 
@@ -27,30 +26,28 @@ class Hypothesis:
 
 
 class Grammar:
-    """Masks of allowed token ids for grammar states, for one vocabulary."""
+    """Masks of allowed token ids along the canonical number automaton, for one vocabulary."""
 
     def __init__(self, vocab: WordVocab):
         self.vocab = vocab
-        self.word_of = {i: WORDS[t] for i, t in enumerate(vocab.tokens) if t in WORDS}
         self._masks: dict = {}
 
-    def mask(self, state: State | None) -> torch.Tensor:
-        """(V,) additive mask: 0 where allowed, -inf elsewhere. None means finished: only <eos>."""
-        key = None if state is None else (state.last, state.seen_thousand)
-        if key not in self._masks:
-            m = torch.full((len(self.vocab),), float("-inf"))
-            if state is None or state.can_end():
-                m[self.vocab.eos] = 0
-            if state is not None:
-                allowed = state.allowed()
-                for i, (kind, _) in self.word_of.items():
-                    if kind in allowed:
-                        m[i] = 0
-            self._masks[key] = m
-        return self._masks[key]
+    def start(self):
+        return canonical.start()
 
-    def step(self, state: State, token: int) -> State:
-        return state.step(*self.word_of[token])
+    def mask(self, position) -> torch.Tensor:
+        """(V,) additive mask: 0 where allowed, -inf elsewhere. None means finished: only <eos>."""
+        if position not in self._masks:
+            m = torch.full((len(self.vocab),), float("-inf"))
+            if position is None or canonical.can_end(position):
+                m[self.vocab.eos] = 0
+            if position is not None:
+                m[[self.vocab.index[w] for w in canonical.next_words(position)]] = 0
+            self._masks[position] = m
+        return self._masks[position]
+
+    def step(self, position, token: int):
+        return canonical.step(position, self.vocab.tokens[token])
 
 
 def _finish(vocab, ids: list[int], logp: float, score: float) -> Hypothesis:
@@ -66,7 +63,7 @@ def greedy_decode(model, feats, lengths, vocab: WordVocab) -> list[Hypothesis]:
     dstate = model.decoder.start(memory, mask)
     B = feats.shape[0]
     tokens = torch.full((B,), vocab.sos, dtype=torch.long)
-    states: list[State | None] = [State() for _ in range(B)]
+    states: list = [grammar.start() for _ in range(B)]
     ids: list[list[int]] = [[] for _ in range(B)]
     logp = torch.zeros(B)
     for _ in range(MAX_STEPS):
@@ -102,7 +99,7 @@ def beam_search(model, feats, lengths, vocab: WordVocab, beam: int = 4,
     tokens = torch.full((B * K,), vocab.sos, dtype=torch.long)
     scores = torch.full((B, K), float("-inf"))
     scores[:, 0] = 0
-    alive: list[tuple[list[int], State]] = [([], State()) for _ in range(B * K)]
+    alive: list[tuple[list[int], frozenset]] = [([], grammar.start()) for _ in range(B * K)]
     finished: list[list[tuple[float, list[int]]]] = [[] for _ in range(B)]
     for _ in range(MAX_STEPS):
         logits, dstate = model.decoder.step(tokens, dstate)

@@ -1,0 +1,98 @@
+import torch
+
+from normalizer import WordVocab, to_words
+from seq2seq_asr import checkpoint
+from seq2seq_asr.audio import N_MELS
+from seq2seq_asr.decoding import beam_search, greedy_decode
+from seq2seq_asr.model import ModelConfig, Recognizer
+
+VOCAB = WordVocab()
+
+
+def small_model(seed=0, **kw):
+    torch.manual_seed(seed)
+    return Recognizer(ModelConfig(vocab_size=len(VOCAB), enc_hidden=32, dec_hidden=48, **kw)).eval()
+
+
+def test_shapes_and_size_of_the_default_model():
+    model = Recognizer(ModelConfig(vocab_size=len(VOCAB)))
+    assert sum(p.numel() for p in model.parameters()) <= 5_000_000
+    feats, lengths = torch.randn(3, 333, N_MELS), torch.tensor([333, 200, 17])
+    memory, mask, enc_lengths = model.eval().encode(feats, lengths)
+    assert enc_lengths.tolist() == [42, 25, 3]  # ceil(T / 8)
+    assert memory.shape == (3, 42, 2 * model.config.enc_hidden)
+    assert mask.sum(1).tolist() == [42, 25, 3]
+    inputs = torch.randint(3, len(VOCAB), (3, 5))
+    logits, attention, _, _ = model(feats, lengths, inputs)
+    assert logits.shape == (3, 5, len(VOCAB)) and attention.shape == (3, 5, 42)
+    assert torch.allclose(attention.sum(-1), torch.ones(3, 5), atol=1e-5)
+    assert attention[2, :, 3:].abs().max() == 0  # no attention on padding
+
+
+def test_padding_does_not_change_an_utterance():
+    model = small_model()
+    a, b = torch.randn(120, N_MELS), torch.randn(300, N_MELS)
+    alone = model(a[None], torch.tensor([120]), torch.tensor([[1, 5, 6]]))[0]
+    batch = torch.nn.utils.rnn.pad_sequence([a, b], batch_first=True)
+    together = model(batch, torch.tensor([120, 300]), torch.tensor([[1, 5, 6], [1, 7, 8]]))[0]
+    assert torch.allclose(alone[0], together[0], atol=1e-5)
+
+
+def test_loss_decreases_on_a_tiny_batch():
+    model = small_model().train()
+    feats, lengths = torch.randn(2, 160, N_MELS), torch.tensor([160, 120])
+    labels = [VOCAB.encode(to_words(n)) for n in (231547, 12)]
+    pad = lambda xs: torch.nn.utils.rnn.pad_sequence([torch.tensor(x) for x in xs], batch_first=True)
+    batch = (feats, lengths, pad([[VOCAB.sos] + x for x in labels]), pad([x + [VOCAB.eos] for x in labels]),
+             pad(labels), torch.tensor([len(x) for x in labels]))
+    optimizer = torch.optim.Adam(model.parameters(), 3e-3)
+    first = float(model.loss(*batch)[0])
+    for _ in range(30):
+        loss = model.loss(*batch)[0]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert float(loss) < first / 2
+
+
+def test_decoding_always_gives_a_canonical_number():
+    for seed in range(4):
+        model = small_model(seed)
+        feats, lengths = torch.randn(6, 250, N_MELS) * 3, torch.tensor([250, 240, 100, 60, 30, 9])
+        for hyps in (greedy_decode(model, feats, lengths, VOCAB),
+                     beam_search(model, feats, lengths, VOCAB, beam=3),
+                     beam_search(model, feats, lengths, VOCAB, beam=4, ctc_weight=0.5)):
+            assert len(hyps) == 6
+            for h in hyps:
+                assert 1 <= h.number <= 999_999 and h.words == to_words(h.number)
+                assert 0.0 <= h.confidence <= 1.0
+
+
+def test_beam_is_at_least_as_likely_as_greedy():
+    model = small_model(3)
+    feats, lengths = torch.randn(4, 200, N_MELS), torch.tensor([200, 150, 100, 50])
+    greedy = greedy_decode(model, feats, lengths, VOCAB)
+    beam = beam_search(model, feats, lengths, VOCAB, beam=6)
+    for g, b in zip(greedy, beam):
+        assert b.score >= g.score - 1e-4
+
+
+def test_checkpoint_round_trip_and_bad_files(tmp_path):
+    model = small_model(ctc=False)
+    checkpoint.save(tmp_path / "m.pt", model, VOCAB)
+    loaded, vocab, payload = checkpoint.load(tmp_path / "m.pt")
+    assert vocab.tokens == VOCAB.tokens and loaded.config == model.config
+    for a, b in zip(model.state_dict().values(), loaded.state_dict().values()):
+        assert torch.equal(a, b)
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    torch.save({"format": "something else"}, tmp_path / "other.pt")
+    payload["config"]["enc_hidden"] = 33
+    torch.save(payload, tmp_path / "damaged.pt")
+    for name, message in [("junk.pt", "not a readable checkpoint"), ("other.pt", "not a seq2seq_asr"),
+                          ("damaged.pt", "damaged checkpoint"), ("missing.pt", "no such")]:
+        try:
+            checkpoint.load(tmp_path / name)
+        except checkpoint.CheckpointError as e:
+            assert message in str(e) and name in str(e)
+        else:
+            raise AssertionError(f"{name} loaded")
