@@ -8,11 +8,10 @@ the best dev accuracy, ready for evaluation.py --model), config.json, history.js
 curves.png and attention.png. --export copies best.pt to a path such as states/recognizer.pt.
 """
 import json
-import random
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import click
@@ -26,6 +25,7 @@ from seq2seq_asr import checkpoint, plots
 from seq2seq_asr.data import collate, epoch_batches, load_split, speaker_weights
 from seq2seq_asr.decoding import greedy_decode
 from seq2seq_asr.model import ModelConfig, Recognizer
+from seq2seq_asr.training import config_options, seed_everything
 
 
 @dataclass
@@ -45,12 +45,6 @@ class TrainConfig:
     threads: int = 2
     limit: int = 0  # use only the first N training clips (0: all), for smoke runs
     cache: str = "data/cache"
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 @torch.no_grad()
@@ -155,20 +149,10 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     return out / "best.pt"
 
 
-def _options(cls, skip=()):
-    """click options for the fields of a config dataclass (--name value)."""
-    def wrap(f):
-        for field in reversed([f for f in fields(cls) if f.name not in skip]):
-            f = click.option(f"--{field.name.replace('_', '-')}", field.name, type=field.type,
-                             default=field.default, show_default=True)(f)
-        return f
-    return wrap
-
-
 @click.command()
 @click.argument("train_csv", type=click.Path(exists=True, dir_okay=False))
 @click.argument("dev_csv", type=click.Path(exists=True, dir_okay=False))
-@_options(TrainConfig, skip=("train_csv", "dev_csv"))
+@config_options(TrainConfig, skip=("train_csv", "dev_csv"))
 @click.option("--enc-hidden", default=ModelConfig.enc_hidden, show_default=True)
 @click.option("--dec-hidden", default=ModelConfig.dec_hidden, show_default=True)
 @click.option("--no-ctc", is_flag=True, help="Train without the CTC head.")

@@ -8,21 +8,26 @@ import torch
 
 from normalizer import vocab_from_dict
 
+from .gender import GenderClassifier, GenderConfig
 from .model import ModelConfig, Recognizer
 
 FORMAT = "seq2seq_asr.recognizer/1"
+GENDER_FORMAT = "seq2seq_asr.gender/1"
 
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be used; the message says which file and why."""
 
 
-def save(path: str | Path, model: Recognizer, vocab, extra: dict | None = None) -> None:
-    """Write atomically (a temporary file, then rename) so a stopped run leaves no half file."""
+def save(path: str | Path, model, vocab=None, extra: dict | None = None) -> None:
+    """Write atomically (a temporary file, then rename) so a stopped run leaves no half file.
+    A recognizer is saved with its vocabulary, a gender classifier without one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": FORMAT, "config": model.config.to_dict(), "vocab": vocab.to_dict(),
-               "model": model.state_dict(), **(extra or {})}
+    payload = {"format": GENDER_FORMAT if isinstance(model, GenderClassifier) else FORMAT,
+               "config": model.config.to_dict(), "model": model.state_dict(), **(extra or {})}
+    if vocab is not None:
+        payload["vocab"] = vocab.to_dict()
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
@@ -44,14 +49,35 @@ def read(path: str | Path, expected_format: str = FORMAT) -> dict:
     return payload
 
 
-def load(path: str | Path) -> tuple[Recognizer, object, dict]:
-    """-> (model in eval mode, vocabulary, the whole payload)."""
-    payload = read(path)
+def _build(path, payload, make):
     try:
-        vocab = vocab_from_dict(payload["vocab"])
-        model = Recognizer(ModelConfig(**payload["config"]))
-        model.load_state_dict(payload["model"])
+        return make()
     except (KeyError, TypeError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"{path}: damaged checkpoint ({type(e).__name__}: "
                               f"{str(e).splitlines()[0][:200]})") from None
-    return model.eval(), vocab, payload
+
+
+def load(path: str | Path) -> tuple[Recognizer, object, dict]:
+    """-> (recognizer in eval mode, vocabulary, the whole payload)."""
+    payload = read(path)
+
+    def make():
+        vocab = vocab_from_dict(payload["vocab"])
+        model = Recognizer(ModelConfig(**payload["config"]))
+        model.load_state_dict(payload["model"])
+        return model.eval(), vocab
+
+    model, vocab = _build(path, payload, make)
+    return model, vocab, payload
+
+
+def load_gender(path: str | Path) -> tuple[GenderClassifier, dict]:
+    """-> (gender classifier in eval mode, the whole payload)."""
+    payload = read(path, GENDER_FORMAT)
+
+    def make():
+        model = GenderClassifier(GenderConfig(**payload["config"]))
+        model.load_state_dict(payload["model"])
+        return model.eval()
+
+    return _build(path, payload, make), payload

@@ -50,11 +50,15 @@ class ConvSubsampling(nn.Module):
         self.proj = nn.Linear(channels * width, out)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor):
-        x = self.conv(x[:, None])  # (B, C, T', n_mels / 2**layers)
-        x = self.proj(x.permute(0, 2, 1, 3).flatten(2))
-        for _ in range(self.layers):
-            lengths = (lengths + 1) // 2
-        return x, lengths
+        """Padded frames of x must be zero; they are zeroed again after every layer, so an
+        utterance gives the same output alone or padded in a batch."""
+        x = x[:, None]
+        for layer in self.conv:
+            x = layer(x)
+            if isinstance(layer, nn.GELU):
+                lengths = (lengths + 1) // 2
+                x = x * lengths_to_mask(lengths, x.shape[2])[:, None, :, None]
+        return self.proj(x.permute(0, 2, 1, 3).flatten(2)), lengths  # (B, T', out)
 
 
 class Encoder(nn.Module):

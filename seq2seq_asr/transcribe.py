@@ -10,7 +10,9 @@ from .audio import AudioError, features
 from .data import pad_feats
 from .decoding import beam_search, greedy_decode
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "states" / "recognizer.pt"
+STATES = Path(__file__).resolve().parent.parent / "states"
+DEFAULT_MODEL = STATES / "recognizer.pt"
+DEFAULT_GENDER_MODEL = STATES / "gender.pt"
 
 
 @dataclass
@@ -19,6 +21,8 @@ class Result:
     number: int | None = None
     confidence: float | None = None
     error: str | None = None
+    gender: str | None = None
+    gender_probability: float | None = None
 
 
 def read_all(paths: list[str | Path]) -> tuple[list[torch.Tensor | None], list[str | None]]:
@@ -52,8 +56,18 @@ def decode_features(model, vocab, feats: list[torch.Tensor], batch_size: int = 3
     return out
 
 
+@torch.no_grad()
+def predict_gender(model, feats: list[torch.Tensor], batch_size: int = 64) -> list[tuple[str, float]]:
+    """[(frames, n_mels)] -> [(label, probability)]."""
+    out = []
+    for start in range(0, len(feats), batch_size):
+        out += model.predict(*pad_feats(feats[start:start + batch_size]))
+    return out
+
+
 def transcribe(model, vocab, paths: list[str | Path], batch_size: int = 32, beam: int = 4,
-               ctc_weight: float = 0.3, progress: bool = False) -> list[Result]:
+               ctc_weight: float = 0.3, progress: bool = False, gender_model=None) -> list[Result]:
+    """Every file -> a Result, in order; with a gender model, its prediction too."""
     feats, errors = read_all(tqdm(paths, desc="reading", unit="file", disable=not progress))
     good = [i for i, f in enumerate(feats) if f is not None]
     hyps = decode_features(model, vocab, [feats[i] for i in good], batch_size, beam, ctc_weight,
@@ -61,4 +75,7 @@ def transcribe(model, vocab, paths: list[str | Path], batch_size: int = 32, beam
     results = [Result(str(p), error=e) for p, e in zip(paths, errors)]
     for i, h in zip(good, hyps):
         results[i].number, results[i].confidence = h.number, h.confidence
+    if gender_model is not None:
+        for i, (label, p) in zip(good, predict_gender(gender_model, [feats[i] for i in good])):
+            results[i].gender, results[i].gender_probability = label, p
     return results

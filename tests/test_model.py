@@ -31,10 +31,10 @@ def test_shapes_and_size_of_the_default_model():
 
 def test_padding_does_not_change_an_utterance():
     model = small_model()
-    a, b = torch.randn(120, N_MELS), torch.randn(300, N_MELS)
-    alone = model(a[None], torch.tensor([120]), torch.tensor([[1, 5, 6]]))[0]
+    a, b = torch.randn(121, N_MELS), torch.randn(300, N_MELS)  # 121: odd lengths at every layer
+    alone = model(a[None], torch.tensor([121]), torch.tensor([[1, 5, 6]]))[0]
     batch = torch.nn.utils.rnn.pad_sequence([a, b], batch_first=True)
-    together = model(batch, torch.tensor([120, 300]), torch.tensor([[1, 5, 6], [1, 7, 8]]))[0]
+    together = model(batch, torch.tensor([121, 300]), torch.tensor([[1, 5, 6], [1, 7, 8]]))[0]
     assert torch.allclose(alone[0], together[0], atol=1e-5)
 
 

@@ -1,0 +1,133 @@
+"""Train the speaker-gender classifier on any corpus CSV with a `gender` column
+(female/male; other values are skipped).
+
+    python train_gender.py data/corpus/train.csv data/corpus/dev.csv --out runs/gender
+
+Writes into --out: last.pt (resumable), best.pt (best dev accuracy), config.json and
+history.json; --export copies best.pt to a path such as states/gender.pt.
+"""
+import json
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import click
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from normalizer.table import CsvError
+from seq2seq_asr import checkpoint
+from seq2seq_asr.audio import spec_augment
+from seq2seq_asr.data import epoch_batches, load_split, pad_feats, speaker_weights
+from seq2seq_asr.gender import LABELS, GenderClassifier, GenderConfig
+from seq2seq_asr.training import config_options, seed_everything
+
+
+@dataclass
+class TrainConfig:
+    train_csv: str
+    dev_csv: str
+    out: str = "runs/gender"
+    epochs: int = 8
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    balance: float = 1.0  # every speaker equally often, so no voice dominates
+    seed: int = 0
+    threads: int = 2
+    limit: int = 0  # use only the first N training clips (0: all), for smoke runs
+    cache: str = "data/cache"
+
+
+def labelled(examples):
+    """Keep the examples whose gender is female or male; -> (examples, labels tensor)."""
+    kept = [e for e in examples if str(e.gender).lower() in LABELS]
+    return kept, torch.tensor([LABELS.index(e.gender.lower()) for e in kept])
+
+
+@torch.no_grad()
+def accuracy(model, examples, labels, batch_size=128) -> float:
+    model.eval()
+    correct = 0
+    for start in range(0, len(examples), batch_size):
+        feats, lengths = pad_feats([e.feats for e in examples[start:start + batch_size]])
+        correct += int((model(feats, lengths).argmax(-1) == labels[start:start + batch_size]).sum())
+    return correct / max(len(examples), 1)
+
+
+def train(cfg: TrainConfig, model_cfg: GenderConfig) -> Path:
+    seed_everything(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg)},
+                                                indent=2))
+    train_set, train_labels = labelled(load_split(cfg.train_csv, cfg.cache, cfg.threads))
+    dev_set, dev_labels = labelled(load_split(cfg.dev_csv, cfg.cache, cfg.threads))
+    if cfg.limit:
+        train_set, train_labels = train_set[:cfg.limit], train_labels[:cfg.limit]
+    if not train_set or not dev_set:
+        raise click.ClickException("no clips with a female/male gender in the train or dev CSV")
+    print(f"train {len(train_set)} clips, dev {len(dev_set)} clips", file=sys.stderr)
+
+    model = GenderClassifier(model_cfg)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    history, best = [], -1.0
+    if (out / "last.pt").is_file():
+        state = checkpoint.read(out / "last.pt", checkpoint.GENDER_FORMAT)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        history = json.loads(state["history"])
+        best = max(h["dev_accuracy"] for h in history)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.epochs,
+                                                           last_epoch=len(history) - 1)
+    weights = speaker_weights(train_set, cfg.balance)
+    for epoch in range(len(history) + 1, cfg.epochs + 1):
+        generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
+        model.train()
+        losses, started = [], time.time()
+        for indices in tqdm(epoch_batches(train_set, cfg.batch_size, weights, generator),
+                            desc=f"epoch {epoch}", unit="batch", file=sys.stderr, mininterval=5):
+            feats, lengths = pad_feats([spec_augment(train_set[i].feats.float(), generator)
+                                        for i in indices])
+            loss = F.cross_entropy(model(feats, lengths), train_labels[indices])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        scheduler.step()
+        dev_acc = accuracy(model, dev_set, dev_labels)
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "dev_accuracy": dev_acc,
+                         "seconds": round(time.time() - started)})
+        print(json.dumps(history[-1]), file=sys.stderr)
+        if dev_acc > best:
+            best = dev_acc
+            checkpoint.save(out / "best.pt", model, extra={"history": json.dumps(history)})
+        checkpoint.save(out / "last.pt", model, extra={"optimizer": optimizer.state_dict(),
+                                                       "history": json.dumps(history)})
+        (out / "history.json").write_text(json.dumps(history, indent=1))
+    return out / "best.pt"
+
+
+@click.command()
+@click.argument("train_csv", type=click.Path(exists=True, dir_okay=False))
+@click.argument("dev_csv", type=click.Path(exists=True, dir_okay=False))
+@config_options(TrainConfig, skip=("train_csv", "dev_csv"))
+@click.option("--export", type=click.Path(dir_okay=False), help="Copy best.pt here when done.")
+def main(export, **kwargs):
+    """Train the gender classifier on TRAIN_CSV, choosing the best epoch on DEV_CSV."""
+    try:
+        best = train(TrainConfig(**kwargs), GenderConfig())
+    except (CsvError, checkpoint.CheckpointError) as e:
+        raise click.ClickException(str(e)) from None
+    if export:
+        shutil.copy(best, export)
+        print(f"exported {best} -> {export}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
