@@ -7,7 +7,6 @@ Writes into --out: last.pt (resumable), best.pt (best dev accuracy), config.json
 history.json; --export copies best.pt to a path such as states/gender.pt.
 """
 import json
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -19,12 +18,11 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from normalizer.table import CsvError
 from seq2seq_asr import checkpoint
 from seq2seq_asr.audio import spec_augment
 from seq2seq_asr.data import epoch_batches, load_split, pad_feats, speaker_weights
 from seq2seq_asr.gender import LABELS, GenderClassifier, GenderConfig
-from seq2seq_asr.training import config_options, seed_everything
+from seq2seq_asr.training import config_options, seed_everything, train_and_export
 
 
 @dataclass
@@ -120,14 +118,7 @@ def train(cfg: TrainConfig, model_cfg: GenderConfig) -> Path:
 @click.option("--export", type=click.Path(dir_okay=False), help="Copy best.pt here when done.")
 def main(export, **kwargs):
     """Train the gender classifier on TRAIN_CSV, choosing the best epoch on DEV_CSV."""
-    try:
-        best = train(TrainConfig(**kwargs), GenderConfig())
-    except (CsvError, checkpoint.CheckpointError) as e:
-        raise click.ClickException(str(e)) from None
-    if export:
-        shutil.copy(best, export)
-        print(f"exported {best} -> {export}", file=sys.stderr)
-
+    train_and_export(lambda: train(TrainConfig(**kwargs), GenderConfig()), export)
 
 if __name__ == "__main__":
     main()

@@ -8,7 +8,6 @@ the best dev accuracy, ready for evaluation.py --model), config.json, history.js
 curves.png and attention.png. --export copies best.pt to a path such as states/recognizer.pt.
 """
 import json
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -20,12 +19,11 @@ import torch
 from tqdm import tqdm
 
 from normalizer import WordVocab
-from normalizer.table import CsvError
 from seq2seq_asr import checkpoint, plots
 from seq2seq_asr.data import collate, epoch_batches, load_split, speaker_weights
 from seq2seq_asr.decoding import greedy_decode
 from seq2seq_asr.model import ModelConfig, Recognizer
-from seq2seq_asr.training import config_options, seed_everything
+from seq2seq_asr.training import config_options, seed_everything, train_and_export
 
 
 @dataclass
@@ -162,14 +160,7 @@ def main(enc_hidden, dec_hidden, no_ctc, export, **kwargs):
     cfg = TrainConfig(**kwargs)
     model_cfg = ModelConfig(enc_hidden=enc_hidden, dec_hidden=dec_hidden,
                             ctc=not no_ctc and cfg.ctc_weight > 0)
-    try:
-        best = train(cfg, model_cfg)
-    except (CsvError, checkpoint.CheckpointError) as e:
-        raise click.ClickException(str(e)) from None
-    if export:
-        shutil.copy(best, export)
-        print(f"exported {best} -> {export}", file=sys.stderr)
-
+    train_and_export(lambda: train(cfg, model_cfg), export)
 
 if __name__ == "__main__":
     main()
