@@ -50,6 +50,17 @@ class Grammar:
         return canonical.step(position, self.vocab.tokens[token])
 
 
+_grammars: dict[tuple, Grammar] = {}
+
+
+def grammar_for(vocab: WordVocab) -> Grammar:
+    """One Grammar (and its cache of masks) per vocabulary, kept across calls."""
+    key = tuple(vocab.tokens)
+    if key not in _grammars:
+        _grammars[key] = Grammar(vocab)
+    return _grammars[key]
+
+
 def _finish(vocab, ids: list[int], logp: float, score: float) -> Hypothesis:
     words = vocab.decode(ids)
     return Hypothesis(words, to_int(words), float(torch.tensor(logp).exp()), score)
@@ -58,7 +69,7 @@ def _finish(vocab, ids: list[int], logp: float, score: float) -> Hypothesis:
 @torch.no_grad()
 def greedy_decode(model, feats, lengths, vocab: WordVocab) -> list[Hypothesis]:
     """feats (B, T, n_mels), lengths (B,) -> one hypothesis per utterance."""
-    grammar = Grammar(vocab)
+    grammar = grammar_for(vocab)
     memory, mask, _ = model.encode(feats, lengths)
     dstate = model.decoder.start(memory, mask)
     B = feats.shape[0]
@@ -92,7 +103,7 @@ def _reorder(dstate: dict, index: torch.Tensor) -> dict:
 def beam_search(model, feats, lengths, vocab: WordVocab, beam: int = 4,
                 ctc_weight: float = 0.0) -> list[Hypothesis]:
     """feats (B, T, n_mels), lengths (B,) -> the best hypothesis per utterance."""
-    grammar = Grammar(vocab)
+    grammar = grammar_for(vocab)
     memory, mask, enc_lengths = model.encode(feats, lengths)
     B, K, V = feats.shape[0], beam, len(vocab)
     dstate = model.decoder.start(memory.repeat_interleave(K, 0), mask.repeat_interleave(K, 0))

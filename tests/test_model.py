@@ -96,3 +96,15 @@ def test_checkpoint_round_trip_and_bad_files(tmp_path):
             assert message in str(e) and name in str(e)
         else:
             raise AssertionError(f"{name} loaded")
+
+
+def test_checkpoint_carries_a_sentencepiece_vocabulary(tmp_path):
+    from normalizer import PieceVocab
+
+    pieces = PieceVocab.train([" ".join(to_words(n)) for n in range(1, 5000, 3)], vocab_size=60)
+    torch.manual_seed(0)
+    model = Recognizer(ModelConfig(vocab_size=len(pieces), enc_hidden=16, dec_hidden=16))
+    checkpoint.save(tmp_path / "p.pt", model, pieces)
+    _, loaded, _ = checkpoint.load(tmp_path / "p.pt")
+    assert loaded.kind == "pieces" and loaded.tokens == pieces.tokens
+    assert loaded.decode(loaded.encode(to_words(231547))) == to_words(231547)

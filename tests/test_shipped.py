@@ -1,0 +1,33 @@
+"""Regression floor for the shipped models on the committed held-out-voice clips."""
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from evaluation import main
+from seq2seq_asr import checkpoint
+from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_shipped_checkpoints_are_small_and_self_describing():
+    model, vocab, payload = checkpoint.load(DEFAULT_MODEL)
+    assert DEFAULT_MODEL.stat().st_size < 20 * 2**20
+    assert sum(p.numel() for p in model.parameters()) <= 5_000_000
+    assert len(vocab) == 44 and payload["config"]["vocab_size"] == 44
+    gender, _ = checkpoint.load_gender(DEFAULT_GENDER_MODEL)
+    assert DEFAULT_GENDER_MODEL.stat().st_size < 2 * 2**20
+
+
+def test_shipped_models_on_fixture_clips(tmp_path):
+    result = CliRunner().invoke(main, [str(FIXTURES / "clips.csv"), str(tmp_path / "out.csv"),
+                                       "--quiet", "--gender"])
+    assert result.exit_code == 0, result.output
+    truth = pd.read_csv(FIXTURES / "clips.csv")
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert out["filename"].tolist() == truth["filename"].tolist()
+    right = (out["transcription"] == truth["transcription"]).sum()
+    assert right >= FLOOR_NUMBERS, out.assign(truth=truth["transcription"])
+    assert (out["gender"] == truth["gender"]).sum() >= FLOOR_GENDER
+    assert out["confidence"].between(0, 1).all() and out["gender_probability"].between(0.5, 1).all()
