@@ -9,6 +9,9 @@ from seq2seq_asr import checkpoint
 from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# Measured with the shipped models: 15/16 numbers (the lv-Marco clip is misread), 16/16 genders.
+# One clip of slack for arithmetic that differs between CPUs.
+FLOOR_NUMBERS, FLOOR_GENDER = 14, 15
 
 
 def test_shipped_checkpoints_are_small_and_self_describing():
