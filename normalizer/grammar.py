@@ -6,9 +6,9 @@ hundreds (100-900) or the thousand word. A number is
     [group] THOUSAND [group]   or   group
     group = [HUNDREDS] ( [TENS] [UNITS] | TEENS )      (never empty)
 
-which the small automaton below walks one word at a time. The same automaton
-checks written input (`inverse.to_int`) and constrains the recognizer's decoder,
-so a decoded sentence is always a number in 1..999999.
+which the small automaton below walks one word at a time. `inverse.to_int` reads
+written input with it; decoders follow the stricter `canonical` automaton, which
+allows only the canonical spellings.
 """
 from enum import Enum
 
@@ -52,7 +52,7 @@ _NEXT_IN_GROUP: dict[Kind | None, set[Kind]] = {
 
 
 class State:
-    """Where a left-to-right reading of number words stands; immutable and hashable.
+    """Where a left-to-right reading of number words stands; immutable.
 
     `last` is the kind of the previous word in the current group (None at a group's start),
     `seen_thousand` whether the thousand word was read, `high`/`low` the values so far.
@@ -93,12 +93,3 @@ class State:
         if self.last is None:
             return f"a {kind.value} word cannot start here"
         return f"a {kind.value} word cannot follow a {self.last.value} word"
-
-    def key(self):
-        return (self.last, self.seen_thousand, self.high, self.low)
-
-    def __eq__(self, other):
-        return isinstance(other, State) and self.key() == other.key()
-
-    def __hash__(self):
-        return hash(self.key())

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from .grammar import WORDS, Kind, State
-from .words import _morph
+from .words import morph
 
 
 def _clean(word: str) -> str:
@@ -28,7 +28,7 @@ def lookup(word: str) -> tuple[Kind, int] | None:
         return _TABLE[word]
     if not word.isalpha():
         return None
-    for parse in _morph().parse(word):
+    for parse in morph().parse(word):
         lemma = _clean(parse.normal_form)
         if lemma in _TABLE and ({"NUMR", "Anum"} & parse.tag.grammemes or lemma == "тысяча"):
             return _TABLE[lemma]

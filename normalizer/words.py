@@ -11,7 +11,7 @@ MIN_NUMBER, MAX_NUMBER = 1, 999_999
 
 
 @lru_cache(maxsize=1)
-def _morph():
+def morph():
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer()
@@ -24,14 +24,14 @@ def _group(n: int, feminine: bool = False) -> tuple[str, ...]:
 
     words = num2words(n, lang="ru").split()
     if feminine and words[-1] in ("один", "два"):
-        words[-1] = _morph().parse(words[-1])[0].inflect({"femn"}).word
+        words[-1] = morph().parse(words[-1])[0].inflect({"femn"}).word
     return tuple(words)
 
 
 @lru_cache(maxsize=None)
 def _thousand(n: int) -> str:
     """The form of "тысяча" that agrees with n: тысяча, тысячи or тысяч."""
-    return _morph().parse("тысяча")[0].make_agree_with_number(n).word
+    return morph().parse("тысяча")[0].make_agree_with_number(n).word
 
 
 def to_words(n: int) -> list[str]:
