@@ -126,9 +126,9 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimizer.step()
-            losses.append(float(loss))
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", att=f"{float(att):.3f}",
-                            ctc=f"{float(ctc):.3f}")
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", att=f"{att.item():.3f}",
+                            ctc=f"{ctc.item():.3f}")
         dev_loss, dev_acc = evaluate(model, dev_set, vocab)
         scheduler.step(dev_acc)
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "dev_loss": dev_loss,

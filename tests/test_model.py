@@ -46,13 +46,13 @@ def test_loss_decreases_on_a_tiny_batch():
     batch = (feats, lengths, pad([[VOCAB.sos] + x for x in labels]), pad([x + [VOCAB.eos] for x in labels]),
              pad(labels), torch.tensor([len(x) for x in labels]))
     optimizer = torch.optim.Adam(model.parameters(), 3e-3)
-    first = float(model.loss(*batch)[0])
+    first = model.loss(*batch)[0].item()
     for _ in range(30):
         loss = model.loss(*batch)[0]
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    assert float(loss) < first / 2
+    assert loss.item() < first / 2
 
 
 def test_decoding_always_gives_a_canonical_number():
