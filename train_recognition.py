@@ -77,8 +77,6 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     vocab = WordVocab()
     model_cfg.vocab_size = len(vocab)
-    (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg)},
-                                                indent=2))
 
     train_set = load_split(cfg.train_csv, cfg.cache, cfg.threads)
     dev_set = load_split(cfg.dev_csv, cfg.cache, cfg.threads)
@@ -92,22 +90,23 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     resume = checkpoint.read(out / "last.pt") if (out / "last.pt").is_file() else None
     if resume:
         model_cfg = ModelConfig(**resume["config"])
+    (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg)},
+                                                indent=2))
     model = Recognizer(model_cfg)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
                                                            patience=1)
-    history, best, start_epoch = [], -1.0, 1
+    history = []
     if resume:
-        state = resume
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        history = json.loads(state["history"])
-        best, start_epoch = max([h["dev_accuracy"] for h in history], default=-1.0), len(history) + 1
-        print(f"resuming after epoch {len(history)} (best dev accuracy {best:.4f})", file=sys.stderr)
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        scheduler.load_state_dict(resume["scheduler"])
+        history = json.loads(resume["history"])
+        print(f"resuming after epoch {len(history)}", file=sys.stderr)
+    best = max([h["dev_accuracy"] for h in history], default=-1.0)
 
     weights = speaker_weights(train_set, cfg.balance)
-    for epoch in range(start_epoch, cfg.epochs + 1):
+    for epoch in range(len(history) + 1, cfg.epochs + 1):
         best_epoch = max(history, key=lambda h: h["dev_accuracy"])["epoch"] if history else epoch
         if epoch - 1 - best_epoch >= cfg.patience:
             print(f"early stop: no better dev accuracy in {cfg.patience} epochs", file=sys.stderr)
@@ -121,7 +120,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             batch = collate([train_set[i] for i in indices], vocab, generator)
             loss, att, ctc = model.loss(batch["feats"], batch["lengths"], batch["inputs"],
                                         batch["targets"], batch["labels"], batch["label_lengths"],
-                                        cfg.ctc_weight if model_cfg.ctc else 0.0, cfg.label_smoothing)
+                                        cfg.ctc_weight, cfg.label_smoothing)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)

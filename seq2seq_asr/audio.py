@@ -69,6 +69,14 @@ def features(path: str | Path) -> torch.Tensor:
     return log_mel(load_audio(path))
 
 
+def features_or_error(path: str | Path) -> tuple[torch.Tensor | None, str | None]:
+    """A file -> ((frames, n_mels), None), or (None, why it cannot be read)."""
+    try:
+        return features(path), None
+    except AudioError as e:
+        return None, str(e)
+
+
 def spec_augment(feats: torch.Tensor, generator: torch.Generator, freq_masks: int = 2,
                  freq_width: int = 10, time_masks: int = 2, time_width: float = 0.08) -> torch.Tensor:
     """Mask random bands of (frames, n_mels): `freq_width` mels at most, and up to

@@ -14,7 +14,7 @@ import torch
 from normalizer import to_words
 from normalizer.table import number_column, parse_number, read_csv
 
-from .audio import AudioError, N_MELS, features, spec_augment
+from .audio import N_MELS, features_or_error, spec_augment
 
 
 @dataclass
@@ -25,12 +25,10 @@ class Example:
     gender: str
 
 
-def _features(path: str):
-    torch.set_num_threads(1)
-    try:
-        return features(path).half()
-    except AudioError as e:
-        return str(e)
+def _features(path: str) -> tuple[torch.Tensor | None, str | None]:
+    torch.set_num_threads(1)  # one thread per worker process
+    feats, error = features_or_error(path)
+    return (feats.half() if feats is not None else None), error
 
 
 def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache",
@@ -46,20 +44,19 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
                                                             saved["speaker"], saved["gender"])]
     table = read_csv(csv_path, required=("filename",))
     column = number_column(table, csv_path)
-    rows, bad = [], 0
+    rows = []
     for i, row in table.iterrows():
         try:
             rows.append((csv_path.parent / row["filename"], parse_number(row[column]),
                          row.get("spk_id", "unknown"), row.get("gender", "unknown")))
         except ValueError as e:
             print(f"{csv_path}: row {i + 2}: {e}; skipped", file=sys.stderr)
-            bad += 1
     with Pool(jobs) as pool:
         feats = pool.map(_features, [str(r[0]) for r in rows], chunksize=64)
     examples = []
-    for (path, number, speaker, gender), f in zip(rows, feats):
-        if isinstance(f, str):
-            print(f"{csv_path}: {path}: {f}; skipped", file=sys.stderr)
+    for (path, number, speaker, gender), (f, error) in zip(rows, feats):
+        if error:
+            print(f"{csv_path}: {path}: {error}; skipped", file=sys.stderr)
             continue
         examples.append(Example(f, number, speaker, gender))
     if cache:

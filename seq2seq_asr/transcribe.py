@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .audio import AudioError, features
+from .audio import features_or_error
 from .data import pad_feats
 from .decoding import beam_search, greedy_decode
 
@@ -27,15 +27,8 @@ class Result:
 
 def read_all(paths: list[str | Path]) -> tuple[list[torch.Tensor | None], list[str | None]]:
     """Features per file, or None and the reason."""
-    feats, errors = [], []
-    for p in paths:
-        try:
-            feats.append(features(p))
-            errors.append(None)
-        except AudioError as e:
-            feats.append(None)
-            errors.append(str(e))
-    return feats, errors
+    pairs = [features_or_error(p) for p in paths]
+    return [f for f, _ in pairs], [e for _, e in pairs]
 
 
 @torch.no_grad()
