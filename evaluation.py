@@ -1,22 +1,61 @@
 """Transcribe every file listed in a CSV with the shipped (or a chosen) recognizer.
 
-    python evaluation.py in.csv out.csv [--model states/recognizer.pt]
+    python evaluation.py in.csv out.csv [--model states/recognizer.pt] [--resume] [--keep-columns]
 
 in.csv needs a `filename` column (paths relative to the CSV's folder). out.csv gets
-filename,transcription,confidence in the same order (and gender,gender_probability
-with --gender). Files that cannot be read are
-reported by row and name on stderr, keep an empty transcription, and make the exit code 1.
+filename,transcription,confidence in the same order, one row per input row (plus
+gender,gender_probability with --gender, and the input's other columns with --keep-columns).
+Rows are streamed to a temporary file beside out.csv that replaces it at the end, so an old
+out.csv is never left half-written. A row that cannot be transcribed is reported on stderr as
+`in.csv: row N: 'name': why` and keeps an empty transcription.
+
+Exit codes: 0 every row transcribed; 1 some rows failed; 2 unusable arguments, CSV, checkpoint
+or output path (nothing done); 130 interrupted (the rows done so far are in out.csv: rerun with
+--resume to finish).
 """
 import sys
 from pathlib import Path
 
 import click
-import pandas as pd
-import torch
+from tqdm import tqdm
 
-from normalizer.table import CsvError, read_csv
-from seq2seq_asr import checkpoint
-from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, transcribe
+import seq2seq_asr
+from normalizer.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, Unusable
+from normalizer.table import CsvError, CsvWriter, Table, check_output, read_csv
+from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, Result
+
+OUTPUT = ["filename", "transcription", "confidence"]
+GENDER = ["gender", "gender_probability"]
+
+
+def output_header(table: Table, gender: bool, keep_columns: bool) -> list[str]:
+    header = OUTPUT + (GENDER if gender else [])
+    if keep_columns:  # an input column named like an output one is kept as NAME_in
+        header += [c if c not in header else f"{c}_in" for c in table.columns if c != "filename"]
+    return header
+
+
+def previous_rows(out_csv: Path) -> dict[str, list[dict]]:
+    """Rows of an earlier out.csv that have a transcription: {filename: [row, ...]} in order."""
+    done: dict[str, list[dict]] = {}
+    try:
+        table = read_csv(out_csv, required=("filename", "transcription"))
+    except CsvError as e:
+        raise Unusable(f"--resume: {e}") from None
+    for i, row in enumerate(table.rows):
+        record = dict(zip(table.columns, row))
+        if i not in table.errors and record["transcription"]:
+            done.setdefault(record["filename"], []).append(record)
+    return done
+
+
+def result_cells(r: Result, gender: bool) -> dict[str, str]:
+    cells = {"transcription": "" if r.number is None else str(r.number),
+             "confidence": "" if r.number is None else f"{r.confidence:.4f}"}
+    if gender:
+        cells["gender"] = r.gender or "" if r.number is not None else ""
+        cells["gender_probability"] = f"{r.gender_probability:.4f}" if cells["gender"] else ""
+    return cells
 
 
 @click.command()
@@ -24,44 +63,96 @@ from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, transcri
 @click.argument("out_csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
               default=DEFAULT_MODEL, show_default=True, help="Recognizer checkpoint.")
-@click.option("--batch-size", default=32, show_default=True)
-@click.option("--beam", default=4, show_default=True, help="Beam width; 1 is greedy.")
-@click.option("--ctc-weight", default=0.3, show_default=True,
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096))
+@click.option("--beam", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Beam width; 1 is greedy.")
+@click.option("--ctc-weight", default=0.3, show_default=True, type=click.FloatRange(0, 1),
               help="Weight of the CTC score when rescoring the beam (0 disables).")
+@click.option("--min-confidence", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+              help="Answers below this confidence get an empty transcription ('low confidence').")
 @click.option("--gender", is_flag=True, help="Add gender and gender_probability columns.")
 @click.option("--gender-model", type=click.Path(dir_okay=False, path_type=Path),
               default=DEFAULT_GENDER_MODEL, show_default=True, help="Gender classifier checkpoint.")
-@click.option("--threads", default=0, help="CPU threads (0: torch's default).")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
-def main(in_csv, out_csv, model_path, batch_size, beam, ctc_weight, gender, gender_model, threads,
-         quiet):
+@click.option("--keep-columns", is_flag=True, help="Carry the input's other columns into out.csv.")
+@click.option("--resume", is_flag=True,
+              help="Keep the rows an earlier out.csv already transcribed; do only the rest.")
+@click.option("--workers", default=None, type=click.IntRange(0, 64),
+              help="Processes reading audio while decoding (default: 1 for more than a batch).")
+@click.option("--threads", default=0, help="CPU threads for decoding (0: torch's default).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def main(in_csv, out_csv, model_path, batch_size, beam, ctc_weight, min_confidence, gender,
+         gender_model, keep_columns, resume, workers, threads, quiet):
     """Write the integer said in each file of IN_CSV to OUT_CSV."""
-    if threads:
-        torch.set_num_threads(threads)
     try:
         table = read_csv(in_csv, required=("filename",))
-        model, vocab, _ = checkpoint.load(model_path)
-        gender_classifier = checkpoint.load_gender(gender_model)[0] if gender else None
-    except (CsvError, checkpoint.CheckpointError) as e:
-        raise click.ClickException(str(e)) from None
-    paths = [in_csv.parent / f if f.strip() else in_csv.parent for f in table["filename"]]
-    results = transcribe(model, vocab, paths, batch_size, beam, ctc_weight, progress=not quiet,
-                         gender_model=gender_classifier)
-    out = pd.DataFrame({
-        "filename": table["filename"],
-        "transcription": [r.number if r.number is not None else "" for r in results],
-        "confidence": [f"{r.confidence:.4f}" if r.confidence is not None else "" for r in results],
-    })
-    if gender:
-        out["gender"] = [r.gender or "" for r in results]
-        out["gender_probability"] = [f"{r.gender_probability:.4f}" if r.gender else "" for r in results]
-    out.to_csv(out_csv, index=False)
-    failed = [(i, r) for i, r in enumerate(results) if r.error]
-    for i, r in failed:
-        click.echo(f"{in_csv}: row {i + 2}: {table['filename'].iloc[i]!r}: {r.error}", err=True)
-    click.echo(f"{out_csv}: {len(results)} rows, {len(results) - len(failed)} transcribed, "
-               f"{len(failed)} failed", err=True)
-    sys.exit(1 if failed else 0)
+        check_output(out_csv, (in_csv,))
+        model = seq2seq_asr.load(model_path, gender=gender_model if gender else False, beam=beam,
+                                 ctc_weight=ctc_weight, min_confidence=min_confidence,
+                                 threads=threads or None)
+    except (CsvError, seq2seq_asr.CheckpointError) as e:
+        raise Unusable(str(e)) from None
+    done = previous_rows(out_csv) if resume and out_csv.exists() else {}
+    header = output_header(table, gender, keep_columns)
+
+    # Each row is settled now (a CSV problem, or done in an earlier run) or sent to the model.
+    names = table.column("filename")
+    settled: dict[int, dict | str] = {}
+    for i, name in enumerate(names):
+        if i in table.errors:
+            settled[i] = table.errors[i]
+        elif not name:
+            settled[i] = "no file name"
+        elif done.get(name):
+            settled[i] = done[name].pop(0)
+    todo = [i for i in range(len(names)) if i not in settled]
+    results = model.stream([in_csv.parent / names[i] for i in todo], batch_size=batch_size,
+                           workers=workers)
+
+    def line(i: int, cells: dict) -> list[str]:
+        if keep_columns:
+            cells = {**cells, **{c if c not in OUTPUT + GENDER else f"{c}_in": v
+                                 for c, v in zip(table.columns, table.rows[i]) if c != "filename"}}
+        return [names[i] if h == "filename" else cells.get(h, "") for h in header]
+
+    failed, reused = [], sum(isinstance(s, dict) for s in settled.values())
+    out, i = CsvWriter(out_csv, header), 0
+    try:
+        for i in tqdm(range(len(names)), desc="transcribing", unit="file", disable=quiet,
+                      file=sys.stderr, mininterval=2):
+            if isinstance(settled.get(i), dict):
+                out.write(line(i, settled[i]))
+                continue
+            r = next(results) if i not in settled else Result(names[i], error=settled[i])
+            if r.error:
+                failed.append((i, r.error))
+            out.write(line(i, result_cells(r, gender)))
+        out.commit()
+    except KeyboardInterrupt:
+        done_now = out.rows
+        for k in range(i, len(names)):  # keep what the earlier out.csv had for the rest, too
+            if isinstance(settled.get(k), dict):
+                out.write(line(k, settled[k]))
+        out.commit()
+        _report(in_csv, table, names, failed)
+        click.echo(f"interrupted at row {table.row_number(i)}: {out.rows} of {len(names)} rows "
+                   f"kept in {out_csv} ({done_now} in order); rerun with --resume to finish", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except OSError as e:
+        out.discard()
+        raise Unusable(f"{out_csv}: cannot be written ({e.strerror}); an earlier {out_csv.name}, "
+                       "if any, is untouched") from None
+    except BaseException:
+        out.discard()
+        raise
+    _report(in_csv, table, names, failed)
+    click.echo(f"{out_csv}: {len(names)} rows, {len(names) - len(failed)} transcribed "
+               f"({reused} kept from the earlier out.csv), {len(failed)} failed", err=True)
+    sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+def _report(in_csv, table, names, failed) -> None:
+    for i, why in failed:
+        click.echo(f"{in_csv}: row {table.row_number(i)}: {names[i]!r}: {why}", err=True)
 
 
 if __name__ == "__main__":

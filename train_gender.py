@@ -5,6 +5,7 @@
 
 Writes into --out: last.pt (resumable), best.pt (best dev accuracy), config.json and
 history.json; --export copies best.pt to a path such as states/gender.pt.
+Uses the GPU when there is one; runs under torchrun like train_recognition.py.
 """
 import json
 import sys
@@ -22,7 +23,8 @@ from seq2seq_asr import checkpoint
 from seq2seq_asr.audio import spec_augment
 from seq2seq_asr.data import epoch_batches, load_split, pad_feats, speaker_weights
 from seq2seq_asr.gender import LABELS, GenderClassifier, GenderConfig
-from seq2seq_asr.training import config_options, seed_everything, train_and_export
+from seq2seq_asr.training import (Runtime, config_options, distributed, seed_everything,
+                                  setup_runtime, train_and_export)
 
 
 @dataclass
@@ -36,9 +38,11 @@ class TrainConfig:
     weight_decay: float = 1e-2
     balance: float = 1.0  # every speaker equally often, so no voice dominates
     seed: int = 0
-    threads: int = 2
+    threads: int = 2  # CPU threads, shared among the processes of a torchrun on CPUs
     limit: int = 0  # use only the first N training clips (0: all), for smoke runs
     cache: str = "data/cache"
+    device: str = "auto"  # auto: this process's GPU when CUDA is there, else the CPU
+    amp: bool = True  # mixed precision (float16) on CUDA; ignored on the CPU
 
 
 def labelled(examples):
@@ -48,32 +52,44 @@ def labelled(examples):
 
 
 @torch.no_grad()
-def accuracy(model, examples, labels, batch_size=128) -> float:
+def accuracy(model, examples, labels, rt: Runtime, batch_size=128) -> float:
+    """Each process scores its shard of the clips; -> the accuracy over all of them."""
     model.eval()
+    mine = rt.shard(list(range(len(examples))))
     correct = 0
-    for start in range(0, len(examples), batch_size):
-        feats, lengths = pad_feats([e.feats for e in examples[start:start + batch_size]])
-        correct += int((model(feats, lengths).argmax(-1) == labels[start:start + batch_size]).sum())
-    return correct / max(len(examples), 1)
+    for start in range(0, len(mine), batch_size):
+        index = mine[start:start + batch_size]
+        feats, lengths = pad_feats([examples[i].feats for i in index])
+        logits = model(feats.to(rt.device), lengths.to(rt.device))
+        correct += int((logits.argmax(-1).cpu() == labels[index]).sum())
+    correct, total = rt.sum(correct, len(mine))
+    return correct / max(total, 1)
 
 
 def train(cfg: TrainConfig, model_cfg: GenderConfig) -> Path:
     seed_everything(cfg.seed)
-    torch.set_num_threads(cfg.threads)
+    rt = setup_runtime(cfg.device, cfg.amp, cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg)},
-                                                indent=2))
+    log = (lambda *a: print(*a, file=sys.stderr)) if rt.main else (lambda *a: None)
+    if rt.main:
+        (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
+                                                     "processes": rt.world}, indent=2))
+    if not rt.main:
+        rt.barrier()  # rank 0 fills the feature cache first
     train_set, train_labels = labelled(load_split(cfg.train_csv, cfg.cache, cfg.threads))
     dev_set, dev_labels = labelled(load_split(cfg.dev_csv, cfg.cache, cfg.threads))
+    if rt.main:
+        rt.barrier()
     if cfg.limit:
         train_set, train_labels = train_set[:cfg.limit], train_labels[:cfg.limit]
     if not train_set or not dev_set:
         raise click.ClickException("no clips with a female/male gender in the train or dev CSV")
-    print(f"train {len(train_set)} clips, dev {len(dev_set)} clips", file=sys.stderr)
+    log(f"train {len(train_set)} clips, dev {len(dev_set)} clips; {rt.world} process(es) on {rt.device}")
 
-    model = GenderClassifier(model_cfg)
+    model = GenderClassifier(model_cfg).to(rt.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scaler = torch.amp.GradScaler("cuda", enabled=rt.amp)
     history, best = [], -1.0
     if (out / "last.pt").is_file():
         state = checkpoint.read(out / "last.pt", checkpoint.GENDER_FORMAT)
@@ -83,31 +99,43 @@ def train(cfg: TrainConfig, model_cfg: GenderConfig) -> Path:
         best = max(h["dev_accuracy"] for h in history)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.epochs,
                                                            last_epoch=len(history) - 1)
+    trainer = distributed(model, rt)
     weights = speaker_weights(train_set, cfg.balance)
     for epoch in range(len(history) + 1, cfg.epochs + 1):
         generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
         model.train()
         losses, started = [], time.time()
-        for indices in tqdm(epoch_batches(train_set, cfg.batch_size, weights, generator),
-                            desc=f"epoch {epoch}", unit="batch", file=sys.stderr, mininterval=5):
+        for indices in tqdm(rt.shard(epoch_batches(train_set, cfg.batch_size, weights, generator)),
+                            desc=f"epoch {epoch}", unit="batch", file=sys.stderr, mininterval=5,
+                            disable=not rt.main):
             feats, lengths = pad_feats([spec_augment(train_set[i].feats.float(), generator)
                                         for i in indices])
-            loss = F.cross_entropy(model(feats, lengths), train_labels[indices])
+            with torch.autocast(rt.device.type, dtype=torch.float16, enabled=rt.amp):
+                logits = trainer(feats.to(rt.device), lengths.to(rt.device))
+            loss = F.cross_entropy(logits.float(), train_labels[indices].to(rt.device))
+            if rt.sum(float(not torch.isfinite(loss)))[0]:  # any process: skip the step everywhere
+                continue
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
             losses.append(loss.item())
         scheduler.step()
-        dev_acc = accuracy(model, dev_set, dev_labels)
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "dev_accuracy": dev_acc,
-                         "seconds": round(time.time() - started)})
-        print(json.dumps(history[-1]), file=sys.stderr)
-        if dev_acc > best:
-            best = dev_acc
-            checkpoint.save(out / "best.pt", model, extra={"history": json.dumps(history)})
-        checkpoint.save(out / "last.pt", model, extra={"optimizer": optimizer.state_dict(),
-                                                       "history": json.dumps(history)})
-        (out / "history.json").write_text(json.dumps(history, indent=1))
+        dev_acc = accuracy(model, dev_set, dev_labels, rt)
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else None,
+                        "dev_accuracy": dev_acc, "seconds": round(time.time() - started)})
+        log(json.dumps(history[-1]))
+        if rt.main:
+            cpu_model = GenderClassifier(model_cfg)
+            cpu_model.load_state_dict({k: v.cpu() for k, v in model.state_dict().items()})
+            if dev_acc > best:
+                checkpoint.save(out / "best.pt", cpu_model, extra={"history": json.dumps(history)})
+            checkpoint.save(out / "last.pt", cpu_model, extra={"optimizer": optimizer.state_dict(),
+                                                               "history": json.dumps(history)})
+            (out / "history.json").write_text(json.dumps(history, indent=1))
+        best = max(best, dev_acc)
+        rt.barrier()
+    rt.close()
     return out / "best.pt"
 
 

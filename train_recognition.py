@@ -6,6 +6,12 @@
 Writes into --out: last.pt (resumable: rerun the same command), best.pt (the model with
 the best dev accuracy, ready for evaluation.py --model), config.json, history.json,
 curves.png and attention.png. --export copies best.pt to a path such as states/recognizer.pt.
+
+Uses the GPU when there is one (--device, mixed precision on CUDA). On several GPUs or
+machines, run it under torchrun: each process trains on its shard of every epoch's batches
+(DistributedDataParallel: nccl on GPUs, gloo on CPUs) and rank 0 writes the files.
+
+    torchrun --nproc-per-node 4 train_recognition.py train.csv dev.csv --batch-size 32
 """
 import json
 import sys
@@ -23,7 +29,8 @@ from seq2seq_asr import checkpoint, plots
 from seq2seq_asr.data import collate, epoch_batches, load_split, speaker_weights
 from seq2seq_asr.decoding import greedy_decode
 from seq2seq_asr.model import ModelConfig, Recognizer
-from seq2seq_asr.training import config_options, seed_everything, train_and_export
+from seq2seq_asr.training import (Runtime, config_options, distributed, seed_everything,
+                                  setup_runtime, train_and_export)
 
 
 @dataclass
@@ -40,25 +47,46 @@ class TrainConfig:
     balance: float = 0.5  # speaker balancing: 0 none, 1 every speaker equally often
     patience: int = 5  # epochs without a better dev accuracy before stopping
     seed: int = 0
-    threads: int = 2
+    threads: int = 2  # CPU threads, shared among the processes of a torchrun on CPUs
     limit: int = 0  # use only the first N training clips (0: all), for smoke runs
     cache: str = "data/cache"
+    device: str = "auto"  # auto: this process's GPU when CUDA is there, else the CPU
+    amp: bool = True  # mixed precision (float16) on CUDA; ignored on the CPU
+
+
+class LossOf(torch.nn.Module):
+    """The recognizer's training loss as a forward pass, so DistributedDataParallel sees it."""
+
+    def __init__(self, model: Recognizer, ctc_weight: float, label_smoothing: float):
+        super().__init__()
+        self.model, self.ctc_weight, self.label_smoothing = model, ctc_weight, label_smoothing
+
+    def forward(self, batch: dict):
+        return self.model.loss(batch["feats"], batch["lengths"], batch["inputs"], batch["targets"],
+                               batch["labels"], batch["label_lengths"], self.ctc_weight,
+                               self.label_smoothing)
+
+
+def to_device(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
 
 @torch.no_grad()
-def evaluate(model, examples, vocab, batch_size=64) -> tuple[float, float]:
-    """-> (mean loss, exact-number accuracy) with greedy constrained decoding."""
-    model.eval()
-    losses, correct = [], 0
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i].feats))
+def evaluate(loss_of: LossOf, examples, vocab, rt: Runtime, batch_size=64) -> tuple[float, float]:
+    """-> (mean loss, exact-number accuracy) with greedy constrained decoding, each process
+    scoring its shard of the clips."""
+    model = loss_of.model.eval()
+    loss_sum, correct, batches = 0.0, 0, 0
+    order = rt.shard(sorted(range(len(examples)), key=lambda i: len(examples[i].feats)))
     for start in range(0, len(order), batch_size):
-        batch = collate([examples[i] for i in order[start:start + batch_size]], vocab)
-        loss, _, _ = model.loss(batch["feats"], batch["lengths"], batch["inputs"], batch["targets"],
-                                batch["labels"], batch["label_lengths"])
-        losses.append(float(loss))
+        batch = to_device(collate([examples[i] for i in order[start:start + batch_size]], vocab),
+                          rt.device)
+        loss_sum += float(loss_of(batch)[0])
+        batches += 1
         hyps = greedy_decode(model, batch["feats"], batch["lengths"], vocab)
         correct += sum(h.number == n for h, n in zip(hyps, batch["numbers"]))
-    return float(np.mean(losses)), correct / len(examples)
+    loss_sum, correct, batches, clips = rt.sum(loss_sum, correct, batches, len(order))
+    return loss_sum / max(batches, 1), correct / max(clips, 1)
 
 
 @torch.no_grad()
@@ -72,77 +100,99 @@ def plot_attention(model, example, vocab, path) -> None:
 
 def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     seed_everything(cfg.seed)
-    torch.set_num_threads(cfg.threads)
+    rt = setup_runtime(cfg.device, cfg.amp, cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     vocab = WordVocab()
     model_cfg.vocab_size = len(vocab)
+    log = (lambda *a: print(*a, file=sys.stderr)) if rt.main else (lambda *a: None)
 
+    if not rt.main:
+        rt.barrier()  # rank 0 fills the feature cache first; the others then read it
     train_set = load_split(cfg.train_csv, cfg.cache, cfg.threads)
     dev_set = load_split(cfg.dev_csv, cfg.cache, cfg.threads)
+    if rt.main:
+        rt.barrier()
     if cfg.limit:
         train_set = train_set[:cfg.limit]
     if not train_set or not dev_set:
         raise click.ClickException("no usable clips in the train or dev CSV")
-    print(f"train {len(train_set)} clips, {len({e.speaker for e in train_set})} speakers; "
-          f"dev {len(dev_set)} clips", file=sys.stderr)
+    log(f"train {len(train_set)} clips, {len({e.speaker for e in train_set})} speakers; "
+        f"dev {len(dev_set)} clips; {rt.world} process(es) on {rt.device}"
+        f"{', mixed precision' if rt.amp else ''}")
 
     resume = checkpoint.read(out / "last.pt") if (out / "last.pt").is_file() else None
     if resume:
         model_cfg = ModelConfig(**resume["config"])
-    (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg)},
-                                                indent=2))
-    model = Recognizer(model_cfg)
+    if rt.main:
+        (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
+                                                     "processes": rt.world}, indent=2))
+    model = Recognizer(model_cfg).to(rt.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
                                                            patience=1)
+    scaler = torch.amp.GradScaler("cuda", enabled=rt.amp)
     history = []
     if resume:
         model.load_state_dict(resume["model"])
         optimizer.load_state_dict(resume["optimizer"])
         scheduler.load_state_dict(resume["scheduler"])
         history = json.loads(resume["history"])
-        print(f"resuming after epoch {len(history)}", file=sys.stderr)
+        log(f"resuming after epoch {len(history)}")
     best = max([h["dev_accuracy"] for h in history], default=-1.0)
+    loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing)
+    trainer = distributed(loss_of, rt)
 
     weights = speaker_weights(train_set, cfg.balance)
     for epoch in range(len(history) + 1, cfg.epochs + 1):
         best_epoch = max(history, key=lambda h: h["dev_accuracy"])["epoch"] if history else epoch
         if epoch - 1 - best_epoch >= cfg.patience:
-            print(f"early stop: no better dev accuracy in {cfg.patience} epochs", file=sys.stderr)
+            log(f"early stop: no better dev accuracy in {cfg.patience} epochs")
             break
         generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)  # same epoch, same batches
+        batches = rt.shard(epoch_batches(train_set, cfg.batch_size, weights, generator))
         model.train()
-        losses, started = [], time.time()
-        bar = tqdm(epoch_batches(train_set, cfg.batch_size, weights, generator), desc=f"epoch {epoch}",
-                   unit="batch", file=sys.stderr, mininterval=5)
+        losses, skipped, started = [], 0, time.time()
+        bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", file=sys.stderr, mininterval=5,
+                   disable=not rt.main)
         for indices in bar:
-            batch = collate([train_set[i] for i in indices], vocab, generator)
-            loss, att, ctc = model.loss(batch["feats"], batch["lengths"], batch["inputs"],
-                                        batch["targets"], batch["labels"], batch["label_lengths"],
-                                        cfg.ctc_weight, cfg.label_smoothing)
+            batch = to_device(collate([train_set[i] for i in indices], vocab, generator), rt.device)
+            with torch.autocast(rt.device.type, dtype=torch.float16, enabled=rt.amp):
+                loss, att, ctc = trainer(batch)
+            if rt.sum(float(not torch.isfinite(loss)))[0]:  # any process: skip the step everywhere
+                skipped += 1
+                continue
             optimizer.zero_grad()
-            loss.backward()
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", att=f"{att.item():.3f}",
                             ctc=f"{ctc.item():.3f}")
-        dev_loss, dev_acc = evaluate(model, dev_set, vocab)
+        if skipped:
+            log(f"epoch {epoch}: {skipped} batches with a non-finite loss skipped")
+        dev_loss, dev_acc = evaluate(loss_of, dev_set, vocab, rt)
         scheduler.step(dev_acc)
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "dev_loss": dev_loss,
-                        "dev_accuracy": dev_acc, "lr": optimizer.param_groups[0]["lr"],
-                        "seconds": round(time.time() - started)})
-        print(json.dumps(history[-1]), file=sys.stderr)
-        if dev_acc > best:
-            best = dev_acc
-            checkpoint.save(out / "best.pt", model, vocab, {"history": json.dumps(history)})
-            plot_attention(model, dev_set[0], vocab, out / "attention.png")
-        checkpoint.save(out / "last.pt", model, vocab, {
-            "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-            "history": json.dumps(history)})
-        (out / "history.json").write_text(json.dumps(history, indent=1))
-        plots.curves(history, out / "curves.png")
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else None,
+                        "dev_loss": dev_loss, "dev_accuracy": dev_acc,
+                        "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - started)})
+        log(json.dumps(history[-1]))
+        if rt.main:
+            cpu_model = Recognizer(model_cfg)
+            cpu_model.load_state_dict({k: v.cpu() for k, v in model.state_dict().items()})
+            if dev_acc > best:
+                checkpoint.save(out / "best.pt", cpu_model, vocab, {"history": json.dumps(history)})
+                plot_attention(cpu_model, dev_set[0], vocab, out / "attention.png")
+            checkpoint.save(out / "last.pt", cpu_model, vocab, {
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "history": json.dumps(history)})
+            (out / "history.json").write_text(json.dumps(history, indent=1))
+            plots.curves(history, out / "curves.png")
+        best = max(best, dev_acc)
+        rt.barrier()
+    rt.close()
     return out / "best.pt"
 
 

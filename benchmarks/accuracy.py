@@ -1,9 +1,12 @@
-"""Exact-number accuracy and digit CER of a recognizer on a corpus CSV, overall and per speaker.
+"""Exact-number accuracy and digit CER of a recognizer on a corpus CSV, overall and per speaker,
+and how well its confidence separates right answers from wrong ones.
 
     python benchmarks/accuracy.py data/corpus/test.csv [--model states/recognizer.pt] [--beam 4]
 
 Digit CER: edit distance between the digit strings of the reference and the prediction,
 summed over clips, divided by the reference digits (in %). Unreadable files count as wrong.
+Coverage table: accuracy of the most confident answers, and the confidence threshold
+(--min-confidence) that keeps that share.
 """
 import json
 import sys
@@ -13,9 +16,11 @@ import click
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import seq2seq_asr  # noqa: E402
 from normalizer.table import number_column, parse_number, read_csv  # noqa: E402
-from seq2seq_asr import checkpoint  # noqa: E402
-from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, transcribe  # noqa: E402
+from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL  # noqa: E402
+
+COVERAGES = (1.0, 0.99, 0.95, 0.9, 0.8)
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -35,6 +40,25 @@ def score(pairs) -> dict:
             "cer": 100 * edits / digits}
 
 
+def roc_auc(scores_right: list[float], scores_wrong: list[float]) -> float | None:
+    """P(a right answer is more confident than a wrong one), ties count half."""
+    if not scores_right or not scores_wrong:
+        return None
+    wins = sum((r > w) + 0.5 * (r == w) for r in scores_right for w in scores_wrong)
+    return wins / (len(scores_right) * len(scores_wrong))
+
+
+def coverage_table(confidences: list[float], right: list[bool]) -> list[dict]:
+    """For each share of the answers kept (most confident first): accuracy and the threshold."""
+    order = sorted(range(len(right)), key=lambda i: -confidences[i])
+    rows = []
+    for share in COVERAGES:
+        kept = order[:max(1, round(share * len(order)))]
+        rows.append({"coverage": share, "accuracy": 100 * sum(right[i] for i in kept) / len(kept),
+                     "threshold": confidences[kept[-1]]})
+    return rows
+
+
 @click.command()
 @click.argument("csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--model", "model_path", default=DEFAULT_MODEL, type=click.Path(path_type=Path))
@@ -47,14 +71,13 @@ def score(pairs) -> dict:
 def main(csv_path, model_path, beam, ctc_weight, limit, gender, gender_model, json_out):
     torch.set_num_threads(2)
     table = read_csv(csv_path, required=("filename",))
-    if limit:
-        table = table.head(limit)
-    refs = [parse_number(x) for x in table[number_column(table, csv_path)]]
-    speakers = table["spk_id"].tolist() if "spk_id" in table else ["all"] * len(table)
-    model, vocab, _ = checkpoint.load(model_path)
-    classifier = checkpoint.load_gender(gender_model)[0] if gender else None
-    results = transcribe(model, vocab, [csv_path.parent / f for f in table["filename"]],
-                         beam=beam, ctc_weight=ctc_weight, progress=True, gender_model=classifier)
+    rows = range(min(limit, len(table)) if limit else len(table))
+    refs = [parse_number(x) for x in table.column(number_column(table))[:len(rows)]]
+    speakers = table.column("spk_id")[:len(rows)] if "spk_id" in table.columns else ["all"] * len(rows)
+    model = seq2seq_asr.load(model_path, gender=gender_model if gender else False, beam=beam,
+                             ctc_weight=ctc_weight)
+    paths = [csv_path.parent / f for f in table.column("filename")[:len(rows)]]
+    results = list(model.stream(paths))
     pairs = [(r, res.number) for r, res in zip(refs, results)]
     overall = score(pairs)
     per_speaker = {s: score([p for p, t in zip(pairs, speakers) if t == s]) for s in sorted(set(speakers))}
@@ -65,13 +88,23 @@ def main(csv_path, model_path, beam, ctc_weight, limit, gender, gender_model, js
     failed = sum(r.error is not None for r in results)
     if failed:
         print(f"\n{failed} files could not be read (counted as wrong)")
-    report = {"overall": overall, "per_speaker": per_speaker}
+
+    right = [ref == res.number for ref, res in zip(refs, results)]
+    conf = [res.confidence if res.confidence is not None else 0.0 for res in results]
+    auc = roc_auc([c for c, ok in zip(conf, right) if ok], [c for c, ok in zip(conf, right) if not ok])
+    coverage = coverage_table(conf, right)
+    print("\n| answers kept (most confident) | exact % | --min-confidence |\n|---|---|---|")
+    for row in coverage:
+        print(f"| {100 * row['coverage']:.0f} % | {row['accuracy']:.2f} | {row['threshold']:.3f} |")
+    print(f"\nconfidence ROC AUC (right vs wrong): {auc:.3f}" if auc is not None else "")
+    report = {"overall": overall, "per_speaker": per_speaker, "coverage": coverage, "auc": auc}
     if gender:
-        right = [r.gender == g for r, g in zip(results, table["gender"])]
-        by_speaker = {s: [x for x, t in zip(right, speakers) if t == s] for s in sorted(set(speakers))}
-        report["gender_accuracy"] = 100 * sum(right) / len(right)
-        print(f"\ngender accuracy ({gender_model}): {report['gender_accuracy']:.2f} % of {len(right)} clips; "
-              "per speaker: " + ", ".join(f"{s} {100 * sum(v) / len(v):.0f}" for s, v in by_speaker.items()))
+        g_right = [r.gender == g for r, g in zip(results, table.column("gender"))]
+        by_speaker = {s: [x for x, t in zip(g_right, speakers) if t == s] for s in sorted(set(speakers))}
+        report["gender_accuracy"] = 100 * sum(g_right) / len(g_right)
+        print(f"\ngender accuracy ({gender_model}): {report['gender_accuracy']:.2f} % of {len(g_right)} "
+              "clips; per speaker: " + ", ".join(f"{s} {100 * sum(v) / len(v):.0f}"
+                                                 for s, v in by_speaker.items()))
     if json_out:
         json_out.write_text(json.dumps(report, indent=1))
 

@@ -1,15 +1,24 @@
 """Audio in, log-mel features out.
 
-load_audio:   any file soundfile reads (wav, flac, ogg, mp3), any rate, mono or not
-              -> (time,) float32 at 16 kHz, or AudioError saying what is wrong
+load_audio:   a file path, bytes or a binary file object in any format soundfile reads (wav, flac,
+              ogg, mp3, ...), any rate, mono or not -> (time,) float32 at 16 kHz
+from_array:   samples (time,) or (time, channels) and their rate -> (time,) float32 at 16 kHz
 log_mel:      (time,) -> (frames, n_mels), 100 frames a second, normalized per utterance
 spec_augment: (frames, n_mels) -> the same with random time and frequency bands masked
+
+Whatever cannot be transcribed raises AudioError with a plain reason. The length is checked
+from the file header before anything is decoded, at most MAX_SECONDS are ever read, and
+resampling takes time and memory in proportion to the audio for any pair of rates.
 """
+import io
+import math
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import soundfile as sf
+import soxr
 import torch
 import torchaudio.functional as AF
 import torchaudio.transforms as T
@@ -19,37 +28,109 @@ HOP = 160  # 10 ms
 N_FFT = 400  # 25 ms
 N_MELS = 64
 MAX_SECONDS = 20.0
-SILENCE_PEAK = 1e-3  # a file whose loudest sample is below this is called silent
+MIN_SECONDS = 0.15  # the shortest number word ("два", "сто") said fast still lasts longer
+MIN_RATE, MAX_RATE = 4000, 768000  # Hz
+MAX_SINC_RATIO = 1000  # see resample()
+SILENCE_PEAK = 1e-3  # a clip whose loudest sample (after removing DC) is below this is silent
+SOUND_FRAME = 320  # 20 ms frames for the speech check
+SOUND_FLOOR_DB = 35.0  # a frame "has sound" within this many dB of the loudest frame ...
+MIN_SOUND_SECONDS = 0.08  # ... and a clip needs at least this much of such frames (clicks don't)
+
+AudioSource = str | Path | bytes | BinaryIO
 
 
 class AudioError(ValueError):
-    """A file that cannot be transcribed; the message says why in plain words."""
+    """Audio that cannot be transcribed; the message says why in plain words."""
 
 
-def load_audio(path: str | Path, max_seconds: float = MAX_SECONDS) -> torch.Tensor:
-    """Read a file -> (time,) float32 mono at 16 kHz."""
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError("file not found")
-    if path.stat().st_size == 0:
-        raise AudioError("file is empty (0 bytes)")
+def _open(source: AudioSource) -> sf.SoundFile:
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise AudioError("file not found" if not path.exists() else "not a file")
+        if path.stat().st_size == 0:
+            raise AudioError("file is empty (0 bytes)")
+        source = str(path)
+    elif isinstance(source, (bytes, bytearray)):
+        if not source:
+            raise AudioError("no audio data (0 bytes)")
+        source = io.BytesIO(source)
     try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+        return sf.SoundFile(source)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
         raise AudioError(f"not a readable audio file ({str(e).strip() or type(e).__name__})") from None
+
+
+def load_audio(source: AudioSource, max_seconds: float = MAX_SECONDS) -> torch.Tensor:
+    """Read audio -> (time,) float32 mono at 16 kHz; AudioError says what is wrong."""
+    with _open(source) as f:
+        rate = f.samplerate
+        if not MIN_RATE <= rate <= MAX_RATE:
+            raise AudioError(f"unsupported sample rate {rate} Hz (accepted: {MIN_RATE}-{MAX_RATE})")
+        if f.frames > max_seconds * rate:  # from the header: nothing decoded yet
+            raise AudioError(f"too long: {f.frames / rate:.1f} s (the limit is {max_seconds:g} s)")
+        try:
+            data = f.read(frames=int(max_seconds * rate) + 1, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as e:
+            raise AudioError(f"not a readable audio file ({str(e).strip()})") from None
+    if len(data) > max_seconds * rate:  # a header that under-stated the length
+        raise AudioError(f"too long: more than {max_seconds:g} s (the limit is {max_seconds:g} s)")
+    return from_array(data, rate)
+
+
+def from_array(samples, sample_rate: int) -> torch.Tensor:
+    """(time,) or (time, channels) numpy/torch samples at `sample_rate` -> (time,) float32 mono
+    at 16 kHz, checked: finite, long enough, not silent, more than a click."""
+    data = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
+    if data.ndim == 2:
+        data = data.mean(axis=1)
+    if data.ndim != 1 or not np.issubdtype(data.dtype, np.number):
+        raise AudioError(f"expected (time,) or (time, channels) numbers, got shape {data.shape}")
+    if not MIN_RATE <= sample_rate <= MAX_RATE:
+        raise AudioError(f"unsupported sample rate {sample_rate} Hz (accepted: {MIN_RATE}-{MAX_RATE})")
     if len(data) == 0:
         raise AudioError("audio has no samples")
-    seconds = len(data) / sr
-    if seconds > max_seconds:
-        raise AudioError(f"too long: {seconds:.1f} s (the limit is {max_seconds:.0f} s)")
-    audio = torch.from_numpy(np.ascontiguousarray(data.mean(axis=1)))
-    if not torch.isfinite(audio).all():
+    if len(data) / sample_rate > MAX_SECONDS:
+        raise AudioError(f"too long: {len(data) / sample_rate:.1f} s (the limit is {MAX_SECONDS:g} s)")
+    if len(data) < MIN_SECONDS * sample_rate:
+        raise AudioError(f"too short: {1000 * len(data) / sample_rate:.0f} ms "
+                         f"(the minimum is {1000 * MIN_SECONDS:.0f} ms)")
+    data = data.astype(np.float64)
+    if not np.isfinite(data).all():
         raise AudioError("audio holds NaN or infinite samples")
-    if audio.abs().max() < SILENCE_PEAK:
+    if np.abs(data - data.mean()).max() < SILENCE_PEAK:  # a DC offset alone is silence too
         raise AudioError("audio is silent")
-    if sr != SAMPLE_RATE:
-        audio = AF.resample(audio, sr, SAMPLE_RATE)
+    peak = np.abs(data).max()
+    audio = torch.from_numpy((data / max(peak, 1.0)).astype(np.float32))  # huge samples -> full scale
+    audio = resample(audio, sample_rate)
+    _check_sound(audio.numpy())
     return audio
+
+
+def resample(audio: torch.Tensor, rate: int) -> torch.Tensor:
+    """(time,) at `rate` -> (time',) at 16 kHz. torchaudio's windowed sinc (what the shipped
+    models were trained on) where its kernel stays small, i.e. the reduced ratio of the rates
+    is at most MAX_SINC_RATIO (8, 22.05, 24, 44.1, 48 kHz ...); soxr for odd rates such as
+    44101 Hz, whose sinc kernel would grow with the ratio (gigabytes, a minute)."""
+    if rate == SAMPLE_RATE:
+        return audio
+    g = math.gcd(rate, SAMPLE_RATE)
+    if max(rate, SAMPLE_RATE) // g <= MAX_SINC_RATIO:
+        return AF.resample(audio, rate, SAMPLE_RATE)
+    return torch.from_numpy(soxr.resample(audio.numpy(), rate, SAMPLE_RATE, quality="HQ"))
+
+
+def _check_sound(audio: np.ndarray) -> None:
+    """AudioError when less than MIN_SOUND_SECONDS of the clip is anywhere near its loudest
+    20 ms: a click, a pop or a tone burst rather than speech."""
+    n = len(audio) // SOUND_FRAME
+    if n == 0:
+        return
+    energy = (audio[:n * SOUND_FRAME].astype(np.float64).reshape(n, SOUND_FRAME) ** 2).mean(1)
+    loud = energy > energy.max() * 10 ** (-SOUND_FLOOR_DB / 10)
+    if loud.sum() * SOUND_FRAME < MIN_SOUND_SECONDS * SAMPLE_RATE:
+        raise AudioError(f"no speech: only {1000 * loud.sum() * SOUND_FRAME / SAMPLE_RATE:.0f} ms "
+                         f"of sound (a click or a pop?)")
 
 
 @lru_cache(maxsize=1)
@@ -58,23 +139,29 @@ def _mel() -> T.MelSpectrogram:
 
 
 def log_mel(audio: torch.Tensor) -> torch.Tensor:
-    """(time,) at 16 kHz -> (frames, n_mels), each mel band with zero mean and unit variance."""
+    """(time,) at 16 kHz -> (frames, n_mels), each mel band with zero mean and unit variance.
+    AudioError if the result is not finite."""
     with torch.no_grad():
         feats = (_mel()(audio) + 1e-6).log().T
-        return (feats - feats.mean(0)) / (feats.std(0) + 1e-5)
+        feats = (feats - feats.mean(0)) / (feats.std(0) + 1e-5)
+    if not torch.isfinite(feats).all():
+        raise AudioError("the features are not finite (NaN or infinity)")
+    return feats
 
 
-def features(path: str | Path) -> torch.Tensor:
-    """A file -> (frames, n_mels)."""
-    return log_mel(load_audio(path))
+def features(source: AudioSource) -> torch.Tensor:
+    """Audio -> (frames, n_mels)."""
+    return log_mel(load_audio(source))
 
 
-def features_or_error(path: str | Path) -> tuple[torch.Tensor | None, str | None]:
-    """A file -> ((frames, n_mels), None), or (None, why it cannot be read)."""
+def features_or_error(source: AudioSource) -> tuple[torch.Tensor | None, str | None]:
+    """Audio -> ((frames, n_mels), None), or (None, why it cannot be used)."""
     try:
-        return features(path), None
+        return features(source), None
     except AudioError as e:
         return None, str(e)
+    except MemoryError:
+        return None, "out of memory while reading"
 
 
 def spec_augment(feats: torch.Tensor, generator: torch.Generator, freq_masks: int = 2,

@@ -51,10 +51,17 @@ def read(path: str | Path, expected_format: str = FORMAT) -> dict:
 
 def _build(path, payload, make):
     try:
-        return make()
+        built = make()
     except (KeyError, TypeError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"{path}: damaged checkpoint ({type(e).__name__}: "
                               f"{str(e).splitlines()[0][:200]})") from None
+    model = built[0] if isinstance(built, tuple) else built
+    bad = [name for name, t in model.state_dict().items()
+           if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        raise CheckpointError(f"{path}: damaged checkpoint (NaN or infinite weights in "
+                              f"{', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''})")
+    return built
 
 
 def load(path: str | Path) -> tuple[Recognizer, object, dict]:

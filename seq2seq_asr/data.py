@@ -1,9 +1,14 @@
 """Corpus CSVs -> feature tensors and padded batches for training.
 
 A split is read once (features computed on all cores) and cached under the cache folder,
-keyed by the CSV's path, size and modification time, so a resumed run starts at once.
+keyed by the CSV's path, size and modification time and by every audio file's size and
+modification time, so a resumed run starts at once and a changed clip is noticed. The cache
+is written atomically, so a run killed while writing it leaves nothing half-written.
+Rows that cannot be used (bad number, unreadable or too short audio, non-finite features)
+are reported by row number and reason, and skipped.
 """
 import hashlib
+import os
 import sys
 from dataclasses import dataclass
 from multiprocessing import Pool
@@ -28,42 +33,67 @@ class Example:
 def _features(path: str) -> tuple[torch.Tensor | None, str | None]:
     torch.set_num_threads(1)  # one thread per worker process
     feats, error = features_or_error(path)
-    return (feats.half() if feats is not None else None), error
+    if feats is not None and not torch.isfinite(feats := feats.half()).all():
+        return None, "the features do not fit in float16"
+    return feats, error
+
+
+def _cache_key(csv_path: Path, paths: list[Path]) -> str:
+    key = hashlib.sha1(f"{csv_path.resolve()}|{N_MELS}".encode())
+    for p in [csv_path, *paths]:
+        try:
+            st = p.stat()
+            key.update(f"{p}|{st.st_size}|{st.st_mtime_ns};".encode())
+        except OSError:
+            key.update(f"{p}|missing;".encode())
+    return key.hexdigest()[:16]
 
 
 def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache",
                jobs: int = 2) -> list[Example]:
     """Read every usable row of a corpus CSV; unusable rows are reported on stderr and skipped."""
     csv_path = Path(csv_path)
-    stat = csv_path.stat()
-    key = hashlib.sha1(f"{csv_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{N_MELS}".encode())
-    cache = Path(cache_dir) / f"{csv_path.stem}-{key.hexdigest()[:12]}.pt" if cache_dir else None
-    if cache and cache.is_file():
-        saved = torch.load(cache, weights_only=True)
-        return [Example(f, n, s, g) for f, n, s, g in zip(saved["feats"], saved["number"],
-                                                            saved["speaker"], saved["gender"])]
     table = read_csv(csv_path, required=("filename",))
-    column = number_column(table, csv_path)
+    column = number_column(table)
+    columns = {c: table.column(c) if c in table.columns else ["unknown"] * len(table)
+               for c in ("filename", column, "spk_id", "gender")}
     rows = []
-    for i, row in table.iterrows():
+    for i in range(len(table)):
         try:
-            rows.append((csv_path.parent / row["filename"], parse_number(row[column]),
-                         row.get("spk_id", "unknown"), row.get("gender", "unknown")))
+            if i in table.errors:
+                raise ValueError(table.errors[i])
+            if not columns["filename"][i]:
+                raise ValueError("no file name")
+            rows.append((i, csv_path.parent / columns["filename"][i], parse_number(columns[column][i]),
+                         columns["spk_id"][i], columns["gender"][i]))
         except ValueError as e:
-            print(f"{csv_path}: row {i + 2}: {e}; skipped", file=sys.stderr)
+            print(f"{csv_path}: row {table.row_number(i)}: {e}; skipped", file=sys.stderr)
+    cache = None
+    if cache_dir:
+        cache = Path(cache_dir) / f"{csv_path.stem}-{_cache_key(csv_path, [r[1] for r in rows])}.pt"
+    if cache and cache.is_file():
+        try:
+            saved = torch.load(cache, weights_only=True)
+            return [Example(f, n, s, g) for f, n, s, g in zip(saved["feats"], saved["number"],
+                                                                saved["speaker"], saved["gender"])]
+        except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
+            print(f"{cache}: unreadable feature cache ({type(e).__name__}); rebuilding", file=sys.stderr)
     with Pool(jobs) as pool:
-        feats = pool.map(_features, [str(r[0]) for r in rows], chunksize=64)
+        feats = pool.map(_features, [str(r[1]) for r in rows], chunksize=64)
     examples = []
-    for (path, number, speaker, gender), (f, error) in zip(rows, feats):
+    for (i, path, number, speaker, gender), (f, error) in zip(rows, feats):
         if error:
-            print(f"{csv_path}: {path}: {error}; skipped", file=sys.stderr)
+            print(f"{csv_path}: row {table.row_number(i)}: {path.name}: {error}; skipped",
+                  file=sys.stderr)
             continue
         examples.append(Example(f, number, speaker, gender))
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
         torch.save({"feats": [e.feats for e in examples], "number": [e.number for e in examples],
                     "speaker": [e.speaker for e in examples], "gender": [e.gender for e in examples]},
-                   cache)
+                   tmp)
+        tmp.replace(cache)
     return examples
 
 

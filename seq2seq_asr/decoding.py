@@ -5,8 +5,12 @@ are allowed, so every output is an integer in 1..999999.
 greedy_decode: batched, one hypothesis per utterance.
 beam_search:   batched, `beam` hypotheses per utterance; the finished ones can be rescored
                with the CTC head: score = (1 - ctc_weight) * attention + ctc_weight * CTC.
-confidence:    the attention decoder's probability of the chosen word sequence (0..1).
+confidence:    the geometric mean of the attention decoder's and the CTC head's probability of
+               the chosen word sequence (0..1; the decoder's alone for a model without CTC). The two
+               heads rarely agree on noise or on words that are not a number, so an answer there
+               gets a low confidence even when the decoder alone is fairly sure.
 """
+import math
 from dataclasses import dataclass
 
 import torch
@@ -61,38 +65,60 @@ def grammar_for(vocab: WordVocab) -> Grammar:
     return _grammars[key]
 
 
-def _finish(vocab, ids: list[int], logp: float, score: float) -> Hypothesis:
+def _finish(vocab, ids: list[int], logp: float, score: float, ctc_logp: float | None) -> Hypothesis:
+    """logp: the attention decoder's log-probability of ids; ctc_logp: the CTC head's, if any."""
     words = vocab.decode(ids)
-    return Hypothesis(words, to_int(words), float(torch.tensor(logp).exp()), score)
+    confidence = math.exp(logp if ctc_logp is None else (logp + ctc_logp) / 2)
+    return Hypothesis(words, to_int(words), confidence, score)
+
+
+def _ctc_log_probs(model, memory, enc_lengths, labels: list[list[int]], rows=None) -> list:
+    """log P_ctc(labels[i] | utterance rows[i]) for each i (rows: default 0..n-1); Nones
+    without a CTC head. memory (B, T', D), enc_lengths (B,)."""
+    if model.ctc_head is None:
+        return [None] * len(labels)
+    device = memory.device
+    rows = torch.arange(len(labels)) if rows is None else torch.as_tensor(rows)
+    log_probs = model.ctc_log_probs(memory.index_select(0, rows.to(device))).float()  # (n, T', V)
+    targets = torch.nn.utils.rnn.pad_sequence([torch.tensor(x, dtype=torch.long) for x in labels],
+                                              batch_first=True)
+    nll = F.ctc_loss(log_probs.transpose(0, 1), targets.to(device),
+                     enc_lengths.index_select(0, rows.to(enc_lengths.device)).to(device),
+                     torch.tensor([len(x) for x in labels], device=device), blank=0,
+                     reduction="none", zero_infinity=False)
+    return [float(-x) if math.isfinite(float(x)) else -math.inf for x in nll]
 
 
 @torch.no_grad()
 def greedy_decode(model, feats, lengths, vocab: WordVocab) -> list[Hypothesis]:
     """feats (B, T, n_mels), lengths (B,) -> one hypothesis per utterance."""
     grammar = grammar_for(vocab)
-    memory, mask, _ = model.encode(feats, lengths)
+    memory, mask, enc_lengths = model.encode(feats, lengths)
     dstate = model.decoder.start(memory, mask)
-    B = feats.shape[0]
-    tokens = torch.full((B,), vocab.sos, dtype=torch.long)
+    B, device = feats.shape[0], feats.device
+    tokens = torch.full((B,), vocab.sos, dtype=torch.long, device=device)
     states: list = [grammar.start() for _ in range(B)]
     ids: list[list[int]] = [[] for _ in range(B)]
-    logp = torch.zeros(B)
+    logp = [0.0] * B
     for _ in range(MAX_STEPS):
         logits, dstate = model.decoder.step(tokens, dstate)
-        masked = (logits + torch.stack([grammar.mask(s) for s in states])).log_softmax(-1)
+        masks = torch.stack([grammar.mask(s) for s in states]).to(device)
+        masked = (logits.float() + masks).log_softmax(-1)
         tokens = masked.argmax(-1)
-        for b in range(B):
+        chosen = masked.gather(1, tokens[:, None])[:, 0].tolist()
+        for b, token in enumerate(tokens.tolist()):
             if states[b] is None:
                 continue
-            logp[b] += masked[b, tokens[b]]
-            if tokens[b] == vocab.eos:
+            logp[b] += chosen[b]
+            if token == vocab.eos:
                 states[b] = None
             else:
-                ids[b].append(int(tokens[b]))
-                states[b] = grammar.step(states[b], int(tokens[b]))
+                ids[b].append(token)
+                states[b] = grammar.step(states[b], token)
         if all(s is None for s in states):
             break
-    return [_finish(vocab, ids[b], float(logp[b]), float(logp[b])) for b in range(B)]
+    ctc = _ctc_log_probs(model, memory, enc_lengths, ids)
+    return [_finish(vocab, ids[b], logp[b], logp[b], ctc[b]) for b in range(B)]
 
 
 def _reorder(dstate: dict, index: torch.Tensor) -> dict:
@@ -140,22 +166,20 @@ def beam_search(model, feats, lengths, vocab: WordVocab, beam: int = 4,
         best_done = torch.tensor([max((s for s, _ in f), default=float("-inf")) for f in finished])
         if (scores.max(1).values <= best_done).all():
             break
-    if ctc_weight > 0 and model.ctc_head is not None:
-        return _rescore_with_ctc(model, memory, enc_lengths, vocab, finished, ctc_weight)
-    return [_finish(vocab, max(f)[1], max(f)[0], max(f)[0]) for f in finished]
-
-
-def _rescore_with_ctc(model, memory, enc_lengths, vocab, finished, ctc_weight):
-    log_probs = model.ctc_log_probs(memory)  # (B, T', V)
+    if any(not f for f in finished):
+        raise FloatingPointError("no hypothesis finished (the model's scores are not finite)")
+    if not (ctc_weight > 0 and model.ctc_head is not None):
+        best = [max(f) for f in finished]
+        ctc = _ctc_log_probs(model, memory, enc_lengths, [ids for _, ids in best])
+        return [_finish(vocab, ids, att, att, c) for (att, ids), c in zip(best, ctc)]
+    # CTC rescoring: every finished hypothesis of every utterance in one call
+    rows = [b for b, hyps in enumerate(finished) for _ in hyps]
+    flat = [h for hyps in finished for h in hyps]
+    ctc = iter(_ctc_log_probs(model, memory, enc_lengths, [ids for _, ids in flat], rows))
     out = []
-    for b, hyps in enumerate(finished):
-        labels = [torch.tensor(ids) for _, ids in hyps]
-        n = len(hyps)
-        ctc = -F.ctc_loss(log_probs[b:b + 1].expand(n, -1, -1).transpose(0, 1),
-                          torch.nn.utils.rnn.pad_sequence(labels, batch_first=True),
-                          enc_lengths[b:b + 1].expand(n), torch.tensor([len(x) for x in labels]),
-                          blank=0, reduction="none", zero_infinity=True)
-        joint = [(1 - ctc_weight) * att + ctc_weight * float(c) for (att, _), c in zip(hyps, ctc)]
-        best = max(range(n), key=joint.__getitem__)
-        out.append(_finish(vocab, hyps[best][1], hyps[best][0], joint[best]))
+    for hyps in finished:
+        joint = [((1 - ctc_weight) * att + ctc_weight * c, att, ids, c)
+                 for (att, ids), c in zip(hyps, ctc)]
+        score, att, ids, c = max(joint, key=lambda x: x[0])
+        out.append(_finish(vocab, ids, att, score, c))
     return out

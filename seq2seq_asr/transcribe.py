@@ -1,52 +1,139 @@
-"""The user-facing loop: audio files in, integers out, one Result per file in input order.
-A file that cannot be read gets a Result with `error` set; the others are still decoded."""
-from dataclasses import dataclass
+"""The transcription core every door uses (Python API, evaluation.py, console script, HTTP
+service): audio in, one Result per input, in input order, streamed.
+
+Inputs are read by DataLoader workers while the main process decodes, a chunk at a time, so
+memory stays flat however many inputs there are. Nothing an input holds can stop the stream:
+an unreadable file, audio that is too short or has no speech, features that are not finite or
+a model that fails on it becomes a Result with `error` set, and every other input is decoded.
+"""
+import math
+import signal
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
+from torch.utils.data import DataLoader, Dataset
 
-from .audio import features_or_error
+from .audio import AudioError, features_or_error, from_array, log_mel
 from .data import pad_feats
 from .decoding import beam_search, greedy_decode
 
 STATES = Path(__file__).resolve().parent.parent / "states"
 DEFAULT_MODEL = STATES / "recognizer.pt"
 DEFAULT_GENDER_MODEL = STATES / "gender.pt"
+LOW_CONFIDENCE = "low confidence"
 
 
 @dataclass
 class Result:
-    path: str
+    """What was heard in one input. `number` is None exactly when `error` says why."""
+    source: str  # the file path, "-" for stdin, "<array>" for samples given in memory
     number: int | None = None
-    confidence: float | None = None
+    words: str | None = None  # the number as the recognizer heard it, e.g. "двести один"
+    confidence: float | None = None  # 0..1
     error: str | None = None
-    gender: str | None = None
+    gender: str | None = None  # "female" / "male", when a gender model was given
     gender_probability: float | None = None
 
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
-def read_all(paths: list[str | Path]) -> tuple[list[torch.Tensor | None], list[str | None]]:
-    """Features per file, or None and the reason."""
-    pairs = [features_or_error(p) for p in paths]
-    return [f for f, _ in pairs], [e for _, e in pairs]
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Options:
+    """How to decode: beam 1 is greedy; ctc_weight rescores the beam with the CTC head;
+    answers with a confidence below min_confidence become a "low confidence" error."""
+    beam: int = 4
+    ctc_weight: float = 0.3
+    batch_size: int = 32
+    min_confidence: float = 0.0
+
+
+class Array:
+    """Samples in memory as an input: (time,) or (time, channels), numpy or torch."""
+
+    def __init__(self, samples, sample_rate: int, name: str = "<array>"):
+        self.samples, self.sample_rate, self.name = samples, sample_rate, name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Source = str | Path | bytes | Array
+
+
+def read_features(source: Source) -> tuple[torch.Tensor | None, str | None]:
+    """One input -> ((frames, n_mels), None) or (None, why it cannot be used)."""
+    if isinstance(source, Array):
+        try:
+            return log_mel(from_array(source.samples, source.sample_rate)), None
+        except AudioError as e:
+            return None, str(e)
+    return features_or_error(source)
+
+
+class _Inputs(Dataset):
+    def __init__(self, sources: Sequence[Source]):
+        self.sources = sources
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __getitem__(self, i: int):
+        return (i, *read_features(self.sources[i]))
+
+
+def _as_list(items):
+    return items
+
+
+def _worker_init(_) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+
+
+def _name(source: Source) -> str:
+    return "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
 
 
 @torch.no_grad()
-def decode_features(model, vocab, feats: list[torch.Tensor], batch_size: int = 32, beam: int = 1,
-                    ctc_weight: float = 0.0, progress: bool = False) -> list:
-    """[(frames, n_mels)] -> [Hypothesis], batched by similar length."""
+def decode_features(model, vocab, feats: list[torch.Tensor], options: Options = Options()) -> list:
+    """[(frames, n_mels)] -> [Hypothesis, or an error string], batched by similar length.
+    A batch the model fails on is retried clip by clip, so one bad clip fails alone."""
     order = sorted(range(len(feats)), key=lambda i: len(feats[i]))
     out: list = [None] * len(feats)
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc="decoding", unit="batch", disable=not progress):
-        x, lengths = pad_feats([feats[i] for i in batch])
-        if beam > 1:
-            hyps = beam_search(model, x, lengths, vocab, beam, ctc_weight)
-        else:
-            hyps = greedy_decode(model, x, lengths, vocab)
+    for start in range(0, len(order), options.batch_size):
+        batch = order[start:start + options.batch_size]
+        try:
+            hyps = _decode_batch(model, vocab, [feats[i] for i in batch], options)
+        except Exception:  # noqa: BLE001 - narrowed below, clip by clip
+            hyps = [_decode_one(model, vocab, feats[i], options) for i in batch]
         for i, h in zip(batch, hyps):
             out[i] = h
     return out
+
+
+def _decode_batch(model, vocab, feats, options):
+    x, lengths = pad_feats(feats)
+    if options.beam > 1:
+        hyps = beam_search(model, x, lengths, vocab, options.beam, options.ctc_weight)
+    else:
+        hyps = greedy_decode(model, x, lengths, vocab)
+    for h in hyps:
+        if not math.isfinite(h.confidence):
+            raise FloatingPointError("the model's scores are not finite")
+    return hyps
+
+
+def _decode_one(model, vocab, feats, options):
+    try:
+        return _decode_batch(model, vocab, [feats], options)[0]
+    except Exception as e:  # noqa: BLE001 - any model failure is this clip's error
+        return f"the model failed on this clip ({type(e).__name__}: {str(e)[:120]})"
 
 
 @torch.no_grad()
@@ -58,17 +145,41 @@ def predict_gender(model, feats: list[torch.Tensor], batch_size: int = 64) -> li
     return out
 
 
-def transcribe(model, vocab, paths: list[str | Path], batch_size: int = 32, beam: int = 4,
-               ctc_weight: float = 0.3, progress: bool = False, gender_model=None) -> list[Result]:
-    """Every file -> a Result, in order; with a gender model, its prediction too."""
-    feats, errors = read_all(tqdm(paths, desc="reading", unit="file", disable=not progress))
-    good = [i for i, f in enumerate(feats) if f is not None]
-    hyps = decode_features(model, vocab, [feats[i] for i in good], batch_size, beam, ctc_weight,
-                           progress)
-    results = [Result(str(p), error=e) for p, e in zip(paths, errors)]
-    for i, h in zip(good, hyps):
-        results[i].number, results[i].confidence = h.number, h.confidence
-    if gender_model is not None:
-        for i, (label, p) in zip(good, predict_gender(gender_model, [feats[i] for i in good])):
-            results[i].gender, results[i].gender_probability = label, p
+def _results(model, vocab, sources, items, options, gender_model) -> list[Result]:
+    """items [(index, feats or None, error or None)] -> Results in the same order."""
+    results = [Result(_name(sources[i]), error=e) for i, _, e in items]
+    good = [k for k, (_, f, _) in enumerate(items) if f is not None]
+    feats = [items[k][1] for k in good]
+    for k, h in zip(good, decode_features(model, vocab, feats, options)):
+        r = results[k]
+        if isinstance(h, str):
+            r.error = h
+        elif h.confidence < options.min_confidence:
+            r.confidence = h.confidence
+            r.error = f"{LOW_CONFIDENCE} ({h.confidence:.2f} < {options.min_confidence:g})"
+        else:
+            r.number, r.words, r.confidence = h.number, " ".join(h.words), h.confidence
+    if gender_model is not None and good:
+        for k, (label, p) in zip(good, predict_gender(gender_model, feats)):
+            results[k].gender, results[k].gender_probability = label, p
     return results
+
+
+def stream(model, vocab, sources: Sequence[Source], options: Options = Options(), gender_model=None,
+           workers: int | None = None, chunk: int = 256) -> Iterator[Result]:
+    """Every input -> a Result, yielded in input order, `chunk` inputs decoded at a time.
+    workers: processes reading and computing features while the main one decodes
+    (None: one when there are more than a batch of inputs, else none)."""
+    if workers is None:
+        workers = 1 if len(sources) > options.batch_size else 0
+    per_load = 16
+    loader = DataLoader(_Inputs(sources), batch_size=per_load, collate_fn=_as_list, worker_init_fn=_worker_init,
+                        num_workers=workers, prefetch_factor=max(chunk // per_load, 2) if workers else None)
+    buffer: list = []
+    for items in loader:
+        buffer += items
+        if len(buffer) >= chunk:
+            yield from _results(model, vocab, sources, buffer, options, gender_model)
+            buffer = []
+    if buffer:
+        yield from _results(model, vocab, sources, buffer, options, gender_model)

@@ -1,0 +1,77 @@
+"""The public door: load a recognizer once, transcribe anything.
+
+    import seq2seq_asr
+    model = seq2seq_asr.load()                        # the shipped model (or a path)
+    model.transcribe("call.wav").number               # 231547
+    model.transcribe(["a.wav", "b.mp3"])              # [Result, Result], batched
+    model.transcribe(samples, sample_rate=8000)       # numpy/torch (time,) or (time, channels)
+    for r in model.stream(many_paths): ...            # flat memory for any number of files
+"""
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoint
+from .transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, Array, Options, Result, Source, stream
+
+
+class Model:
+    """A loaded recognizer (and optionally a gender classifier) with its decoding options."""
+
+    def __init__(self, recognizer, vocab, gender_classifier=None, options: Options | None = None,
+                 path: str | Path | None = None):
+        self.recognizer, self.vocab, self.gender_classifier = recognizer, vocab, gender_classifier
+        self.options = options or Options()
+        self.path = Path(path) if path else None
+
+    def transcribe(self, audio, sample_rate: int | None = None, *, beam: int | None = None,
+                   min_confidence: float | None = None, batch_size: int | None = None
+                   ) -> Result | list[Result]:
+        """audio: a path, bytes of an audio file, a numpy/torch array of samples (then
+        `sample_rate` is required), or a list of any of these (-> a list of Results, in order).
+        A Result never raises for bad audio: its `error` says why and `number` is None."""
+        single = not isinstance(audio, (list, tuple))
+        sources = [self._source(a, sample_rate) for a in ([audio] if single else audio)]
+        results = list(self.stream(sources, beam=beam, min_confidence=min_confidence,
+                                   batch_size=batch_size))
+        return results[0] if single else results
+
+    def stream(self, sources: Sequence[Source], *, beam: int | None = None,
+               min_confidence: float | None = None, batch_size: int | None = None,
+               workers: int | None = None) -> Iterator[Result]:
+        """Results one by one in input order, reading ahead in worker processes; memory stays
+        flat however long `sources` is."""
+        options = Options(
+            beam=self.options.beam if beam is None else beam, ctc_weight=self.options.ctc_weight,
+            batch_size=batch_size or self.options.batch_size,
+            min_confidence=self.options.min_confidence if min_confidence is None else min_confidence)
+        return stream(self.recognizer, self.vocab, sources, options, self.gender_classifier, workers)
+
+    @staticmethod
+    def _source(audio, sample_rate: int | None) -> Source:
+        if isinstance(audio, (np.ndarray, torch.Tensor)):
+            if sample_rate is None:
+                raise TypeError("samples given as an array need sample_rate=...")
+            return Array(audio, int(sample_rate))
+        if isinstance(audio, (str, Path, bytes, bytearray, Array)):
+            return audio
+        raise TypeError(f"cannot transcribe a {type(audio).__name__}: give a path, bytes, "
+                        "or an array with sample_rate")
+
+
+def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
+         beam: int = 4, ctc_weight: float = 0.3, min_confidence: float = 0.0,
+         threads: int | None = None) -> Model:
+    """A ready Model: the shipped recognizer by default or the checkpoint at `path`;
+    gender=True adds the shipped gender classifier (or give its path).
+    Raises CheckpointError (a ValueError) with a one-line reason for an unusable file."""
+    if threads:
+        torch.set_num_threads(threads)
+    recognizer, vocab, _ = checkpoint.load(path or DEFAULT_MODEL)
+    classifier = None
+    if gender:
+        classifier = checkpoint.load_gender(DEFAULT_GENDER_MODEL if gender is True else gender)[0]
+    return Model(recognizer, vocab, classifier, Options(beam, ctc_weight, 32, min_confidence),
+                 path or DEFAULT_MODEL)
