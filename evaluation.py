@@ -145,8 +145,9 @@ def main(in_csv, out_csv, model_path, batch_size, beam, ctc_weight, min_confiden
         out.discard()
         raise
     _report(in_csv, table, names, failed)
-    click.echo(f"{out_csv}: {len(names)} rows, {len(names) - len(failed)} transcribed "
-               f"({reused} kept from the earlier out.csv), {len(failed)} failed", err=True)
+    kept = f" ({reused} kept from the earlier out.csv)" if resume else ""
+    click.echo(f"{out_csv}: {len(names)} rows, {len(names) - len(failed)} transcribed{kept}, "
+               f"{len(failed)} failed", err=True)
     sys.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 
 from . import checkpoint
-from .transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, Array, Options, Result, Source, stream
+from .audio import MAX_SECONDS
+from .transcribe import (DEFAULT_GENDER_MODEL, DEFAULT_MODEL, Array, Options, Result, Source,
+                         read_features, results_from_features, stream)
 
 
 class Model:
@@ -48,6 +50,17 @@ class Model:
             batch_size=batch_size or self.options.batch_size,
             min_confidence=self.options.min_confidence if min_confidence is None else min_confidence)
         return stream(self.recognizer, self.vocab, sources, options, self.gender_classifier, workers)
+
+    def features(self, audio, sample_rate: int | None = None, max_seconds: float = MAX_SECONDS
+                 ) -> tuple[torch.Tensor | None, str | None]:
+        """One input -> ((frames, n_mels), None) or (None, why it cannot be transcribed).
+        With decode(), the two halves of transcribe() for callers that batch themselves."""
+        return read_features(self._source(audio, sample_rate), max_seconds)
+
+    def decode(self, names: list[str], feats: list[torch.Tensor]) -> list[Result]:
+        """Features from features() -> Results, decoded together in batches."""
+        return results_from_features(self.recognizer, self.vocab, names, feats, [None] * len(feats),
+                                     self.options, self.gender_classifier)
 
     @staticmethod
     def _source(audio, sample_rate: int | None) -> Source:

@@ -58,7 +58,10 @@ def _open(source: AudioSource) -> sf.SoundFile:
     try:
         return sf.SoundFile(source)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as e:
-        raise AudioError(f"not a readable audio file ({str(e).strip() or type(e).__name__})") from None
+        why = str(e).strip()
+        if why.startswith("Error opening"):  # "Error opening <path or object>: Format not recognised."
+            why = why.split(": ", 1)[-1]
+        raise AudioError(f"not a readable audio file ({why or type(e).__name__})") from None
 
 
 def load_audio(source: AudioSource, max_seconds: float = MAX_SECONDS) -> torch.Tensor:
@@ -75,10 +78,10 @@ def load_audio(source: AudioSource, max_seconds: float = MAX_SECONDS) -> torch.T
             raise AudioError(f"not a readable audio file ({str(e).strip()})") from None
     if len(data) > max_seconds * rate:  # a header that under-stated the length
         raise AudioError(f"too long: more than {max_seconds:g} s (the limit is {max_seconds:g} s)")
-    return from_array(data, rate)
+    return from_array(data, rate, max_seconds)
 
 
-def from_array(samples, sample_rate: int) -> torch.Tensor:
+def from_array(samples, sample_rate: int, max_seconds: float = MAX_SECONDS) -> torch.Tensor:
     """(time,) or (time, channels) numpy/torch samples at `sample_rate` -> (time,) float32 mono
     at 16 kHz, checked: finite, long enough, not silent, more than a click."""
     data = samples.detach().cpu().numpy() if isinstance(samples, torch.Tensor) else np.asarray(samples)
@@ -90,8 +93,8 @@ def from_array(samples, sample_rate: int) -> torch.Tensor:
         raise AudioError(f"unsupported sample rate {sample_rate} Hz (accepted: {MIN_RATE}-{MAX_RATE})")
     if len(data) == 0:
         raise AudioError("audio has no samples")
-    if len(data) / sample_rate > MAX_SECONDS:
-        raise AudioError(f"too long: {len(data) / sample_rate:.1f} s (the limit is {MAX_SECONDS:g} s)")
+    if len(data) / sample_rate > max_seconds:
+        raise AudioError(f"too long: {len(data) / sample_rate:.1f} s (the limit is {max_seconds:g} s)")
     if len(data) < MIN_SECONDS * sample_rate:
         raise AudioError(f"too short: {1000 * len(data) / sample_rate:.0f} ms "
                          f"(the minimum is {1000 * MIN_SECONDS:.0f} ms)")
@@ -149,15 +152,16 @@ def log_mel(audio: torch.Tensor) -> torch.Tensor:
     return feats
 
 
-def features(source: AudioSource) -> torch.Tensor:
+def features(source: AudioSource, max_seconds: float = MAX_SECONDS) -> torch.Tensor:
     """Audio -> (frames, n_mels)."""
-    return log_mel(load_audio(source))
+    return log_mel(load_audio(source, max_seconds))
 
 
-def features_or_error(source: AudioSource) -> tuple[torch.Tensor | None, str | None]:
+def features_or_error(source: AudioSource, max_seconds: float = MAX_SECONDS
+                      ) -> tuple[torch.Tensor | None, str | None]:
     """Audio -> ((frames, n_mels), None), or (None, why it cannot be used)."""
     try:
-        return features(source), None
+        return features(source, max_seconds), None
     except AudioError as e:
         return None, str(e)
     except MemoryError:

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .audio import AudioError, features_or_error, from_array, log_mel
+from .audio import MAX_SECONDS, AudioError, features_or_error, from_array, log_mel
 from .data import pad_feats
 from .decoding import beam_search, greedy_decode
 
@@ -67,14 +67,15 @@ class Array:
 Source = str | Path | bytes | Array
 
 
-def read_features(source: Source) -> tuple[torch.Tensor | None, str | None]:
+def read_features(source: Source, max_seconds: float = MAX_SECONDS
+                  ) -> tuple[torch.Tensor | None, str | None]:
     """One input -> ((frames, n_mels), None) or (None, why it cannot be used)."""
     if isinstance(source, Array):
         try:
-            return log_mel(from_array(source.samples, source.sample_rate)), None
+            return log_mel(from_array(source.samples, source.sample_rate, max_seconds)), None
         except AudioError as e:
             return None, str(e)
-    return features_or_error(source)
+    return features_or_error(source, max_seconds)
 
 
 class _Inputs(Dataset):
@@ -145,11 +146,13 @@ def predict_gender(model, feats: list[torch.Tensor], batch_size: int = 64) -> li
     return out
 
 
-def _results(model, vocab, sources, items, options, gender_model) -> list[Result]:
-    """items [(index, feats or None, error or None)] -> Results in the same order."""
-    results = [Result(_name(sources[i]), error=e) for i, _, e in items]
-    good = [k for k, (_, f, _) in enumerate(items) if f is not None]
-    feats = [items[k][1] for k in good]
+def results_from_features(model, vocab, names: list[str], feats: list, errors: list,
+                          options: Options = Options(), gender_model=None) -> list[Result]:
+    """Per input its name, (frames, n_mels) features or None, and the error that made them None
+    -> Results in the same order, the features decoded in batches."""
+    results = [Result(name, error=e) for name, e in zip(names, errors)]
+    good = [k for k, f in enumerate(feats) if f is not None]
+    feats = [feats[k] for k in good]
     for k, h in zip(good, decode_features(model, vocab, feats, options)):
         r = results[k]
         if isinstance(h, str):
@@ -179,7 +182,14 @@ def stream(model, vocab, sources: Sequence[Source], options: Options = Options()
     for items in loader:
         buffer += items
         if len(buffer) >= chunk:
-            yield from _results(model, vocab, sources, buffer, options, gender_model)
+            yield from _decode_items(model, vocab, sources, buffer, options, gender_model)
             buffer = []
     if buffer:
-        yield from _results(model, vocab, sources, buffer, options, gender_model)
+        yield from _decode_items(model, vocab, sources, buffer, options, gender_model)
+
+
+def _decode_items(model, vocab, sources, items, options, gender_model) -> list[Result]:
+    """items [(index into sources, feats or None, error or None)] -> Results in that order."""
+    return results_from_features(model, vocab, [_name(sources[i]) for i, _, _ in items],
+                                 [f for _, f, _ in items], [e for _, _, e in items], options,
+                                 gender_model)
