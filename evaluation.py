@@ -19,10 +19,10 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-import seq2seq_asr
 from normalizer.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, Unusable
 from normalizer.table import CsvError, CsvWriter, Table, check_output, read_csv
-from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, Result
+from seq2seq_asr.cli import load_model, model_options
+from seq2seq_asr.transcribe import Result
 
 OUTPUT = ["filename", "transcription", "confidence"]
 GENDER = ["gender", "gender_probability"]
@@ -61,36 +61,26 @@ def result_cells(r: Result, gender: bool) -> dict[str, str]:
 @click.command()
 @click.argument("in_csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("out_csv", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_MODEL, show_default=True, help="Recognizer checkpoint.")
+@model_options
 @click.option("--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096))
-@click.option("--beam", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Beam width; 1 is greedy.")
 @click.option("--ctc-weight", default=0.3, show_default=True, type=click.FloatRange(0, 1),
               help="Weight of the CTC score when rescoring the beam (0 disables).")
-@click.option("--min-confidence", default=0.0, show_default=True, type=click.FloatRange(0, 1),
-              help="Answers below this confidence get an empty transcription ('low confidence').")
-@click.option("--gender", is_flag=True, help="Add gender and gender_probability columns.")
-@click.option("--gender-model", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_GENDER_MODEL, show_default=True, help="Gender classifier checkpoint.")
 @click.option("--keep-columns", is_flag=True, help="Carry the input's other columns into out.csv.")
 @click.option("--resume", is_flag=True,
               help="Keep the rows an earlier out.csv already transcribed; do only the rest.")
 @click.option("--workers", default=None, type=click.IntRange(0, 64),
               help="Processes reading audio while decoding (default: 1 for more than a batch).")
-@click.option("--threads", default=0, help="CPU threads for decoding (0: torch's default).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def main(in_csv, out_csv, model_path, batch_size, beam, ctc_weight, min_confidence, gender,
-         gender_model, keep_columns, resume, workers, threads, quiet):
+def main(in_csv, out_csv, model_path, beam, min_confidence, gender, gender_model, threads,
+         batch_size, ctc_weight, keep_columns, resume, workers, quiet):
     """Write the integer said in each file of IN_CSV to OUT_CSV."""
     try:
         table = read_csv(in_csv, required=("filename",))
         check_output(out_csv, (in_csv,))
-        model = seq2seq_asr.load(model_path, gender=gender_model if gender else False, beam=beam,
-                                 ctc_weight=ctc_weight, min_confidence=min_confidence,
-                                 threads=threads or None)
-    except (CsvError, seq2seq_asr.CheckpointError) as e:
+    except CsvError as e:
         raise Unusable(str(e)) from None
+    model = load_model(model_path, gender, gender_model, beam=beam, ctc_weight=ctc_weight,
+                       min_confidence=min_confidence, threads=threads or None)
     done = previous_rows(out_csv) if resume and out_csv.exists() else {}
     header = output_header(table, gender, keep_columns)
 

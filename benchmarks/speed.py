@@ -3,6 +3,7 @@
     python benchmarks/speed.py data/corpus/test.csv [--model states/recognizer.pt] [--clips 300]
 
 Reading + features and decoding are timed separately; the audio is decoded from disk each run.
+Time it while nothing else runs on the machine.
 """
 import sys
 import time
@@ -12,10 +13,10 @@ import click
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import seq2seq_asr  # noqa: E402
 from normalizer.table import read_csv  # noqa: E402
-from seq2seq_asr import checkpoint  # noqa: E402
 from seq2seq_asr.audio import HOP, SAMPLE_RATE  # noqa: E402
-from seq2seq_asr.transcribe import DEFAULT_MODEL, decode_features, read_all  # noqa: E402
+from seq2seq_asr.transcribe import DEFAULT_MODEL, Options, decode_features, read_features  # noqa: E402
 
 
 @click.command()
@@ -25,23 +26,22 @@ from seq2seq_asr.transcribe import DEFAULT_MODEL, decode_features, read_all  # n
 @click.option("--batch-size", default=32, show_default=True)
 def main(csv_path, model_path, clips, batch_size):
     torch.set_num_threads(1)
-    table = read_csv(csv_path, required=("filename",)).head(clips)
-    paths = [csv_path.parent / f for f in table["filename"]]
-    model, vocab, _ = checkpoint.load(model_path)
+    paths = [csv_path.parent / f for f in read_csv(csv_path).column("filename")[:clips]]
+    model = seq2seq_asr.load(model_path)
     size_mb = model_path.stat().st_size / 2**20
-    params = sum(p.numel() for p in model.parameters())
-    decode_features(model, vocab, read_all(paths[:8])[0], batch_size)  # warm up
+    params = sum(p.numel() for p in model.recognizer.parameters())
+    warm = [f for f, _ in map(read_features, paths[:8]) if f is not None]
+    decode_features(model.recognizer, model.vocab, warm, Options(batch_size=batch_size))
     start = time.perf_counter()
-    feats, _ = read_all(paths)
+    feats = [f for f, _ in map(read_features, paths) if f is not None]
     read_s = time.perf_counter() - start
-    feats = [f for f in feats if f is not None]
     audio_s = sum(len(f) for f in feats) * HOP / SAMPLE_RATE
     print(f"model {model_path}: {params / 1e6:.2f} M parameters, {size_mb:.1f} MB; "
           f"{len(feats)} clips, {audio_s:.0f} s of audio, 1 thread, batch {batch_size}\n")
     print("| decoding | RTF features | RTF decoding | RTF total |\n|---|---|---|---|")
     for name, beam, ctc in [("greedy", 1, 0.0), ("beam 4", 4, 0.0), ("beam 4 + CTC", 4, 0.3)]:
         start = time.perf_counter()
-        decode_features(model, vocab, feats, batch_size, beam, ctc)
+        decode_features(model.recognizer, model.vocab, feats, Options(beam, ctc, batch_size))
         dec_s = time.perf_counter() - start
         print(f"| {name} | {read_s / audio_s:.4f} | {dec_s / audio_s:.4f} | "
               f"{(read_s + dec_s) / audio_s:.4f} |")

@@ -62,6 +62,24 @@ def read_stdin() -> bytes:
     return data
 
 
+def model_options(f):
+    """The options every door shares: which checkpoints, how to decode, how many threads."""
+    for option in reversed([
+        click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
+                     default=DEFAULT_MODEL, show_default=True, help="Recognizer checkpoint."),
+        click.option("--beam", default=4, show_default=True, type=click.IntRange(1, 64),
+                     help="Beam width; 1 is greedy."),
+        click.option("--min-confidence", default=0.0, show_default=True, type=click.FloatRange(0, 1),
+                     help="Answers below this confidence fail as 'low confidence'."),
+        click.option("--gender", is_flag=True, help="Also guess the speaker's gender."),
+        click.option("--gender-model", type=click.Path(dir_okay=False, path_type=Path),
+                     default=DEFAULT_GENDER_MODEL, show_default=True, help="Gender classifier checkpoint."),
+        click.option("--threads", default=0, help="CPU threads for decoding (0: torch's default)."),
+    ]):
+        f = option(f)
+    return f
+
+
 def load_model(model_path, gender, gender_model, **options) -> api.Model:
     try:
         return api.load(model_path, gender=gender_model if gender else False, **options)
@@ -72,16 +90,7 @@ def load_model(model_path, gender, gender_model, **options) -> api.Model:
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file instead of TSV.")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_MODEL, show_default=True, help="Recognizer checkpoint.")
-@click.option("--beam", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Beam width; 1 is greedy.")
-@click.option("--min-confidence", default=0.0, show_default=True, type=click.FloatRange(0, 1),
-              help="Answers below this confidence are reported as 'low confidence' failures.")
-@click.option("--gender", is_flag=True, help="Also guess the speaker's gender.")
-@click.option("--gender-model", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_GENDER_MODEL, show_default=True)
-@click.option("--threads", default=0, help="CPU threads (0: torch's default).")
+@model_options
 def transcribe(inputs, as_json, model_path, beam, min_confidence, gender, gender_model, threads):
     """Print the number said in each audio FILE (folders: every audio file inside; -: stdin)."""
     sources = expand(inputs)
@@ -124,26 +133,22 @@ def _json(name: str, r: Result) -> dict:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_MODEL, show_default=True, help="Recognizer checkpoint.")
-@click.option("--beam", default=4, show_default=True, type=click.IntRange(1, 64))
-@click.option("--gender", is_flag=True, help="Answers carry the speaker's gender too.")
-@click.option("--gender-model", type=click.Path(dir_okay=False, path_type=Path),
-              default=DEFAULT_GENDER_MODEL, show_default=True)
+@model_options
 @click.option("--max-mb", default=10.0, show_default=True, type=click.FloatRange(0.001),
               help="Largest upload accepted (413 above).")
 @click.option("--max-seconds", default=20.0, show_default=True, type=click.FloatRange(0.5, 600),
               help="Longest audio accepted (422 above).")
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1, 256),
               help="Requests decoded together at most.")
-@click.option("--threads", default=0, help="CPU threads for decoding (0: torch's default).")
-def serve(host, port, model_path, beam, gender, gender_model, max_mb, max_seconds, batch_size, threads):
+def serve(host, port, model_path, beam, min_confidence, gender, gender_model, threads, max_mb,
+          max_seconds, batch_size):
     """Serve POST /transcribe and GET /health over HTTP."""
     import uvicorn
 
     from .server import Limits, create_app
 
-    model = load_model(model_path, gender, gender_model, beam=beam, threads=threads or None)
+    model = load_model(model_path, gender, gender_model, beam=beam, min_confidence=min_confidence,
+                       threads=threads or None)
     app = create_app(model, Limits(int(max_mb * 2**20), max_seconds, batch_size))
     uvicorn.run(app, host=host, port=port, log_level="info")
 
