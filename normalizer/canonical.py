@@ -1,15 +1,15 @@
 """The canonical spellings of 1..999999 as a small automaton over words, for decoders.
 
 Every canonical sentence is HIGH, LOW or HIGH LOW, where HIGH is one of the 999
-spellings of k * 1000 ("тысяча", "две тысячи", ..., "девятьсот девяносто девять тысяч")
-and LOW one of the 999 spellings of 1..999. Both sets are kept as prefix tries, and
+spellings of k * 1000 ("тысяча", "две тысячи", ..., "девятьсот девяносто девять тысяч",
+plus "одна тысяча", the other way people say 1000) and LOW one of the 999 spellings of 1..999. Both sets are kept as prefix tries, and
 a reading position is the set of trie nodes it may be at (a word such as "двадцать"
 starts both a HIGH and a LOW part). Following only `next_words` therefore always
-ends in a sentence equal to `to_words(n)` for some n.
+ends in one of `spoken_forms(n)` for some n, which `to_int` reads as n.
 """
 from functools import lru_cache
 
-from .words import to_words
+from .words import spoken_forms, to_words
 
 END = "</s>"  # marks the end of a trie path
 Trie = dict
@@ -27,7 +27,7 @@ def _trie(sentences) -> Trie:
 
 @lru_cache(maxsize=1)
 def _tries() -> tuple[Trie, Trie]:
-    high = _trie(to_words(k * 1000) for k in range(1, 1000))
+    high = _trie(form for k in range(1, 1000) for form in spoken_forms(k * 1000))
     low = _trie(to_words(m) for m in range(1, 1000))
     return high, low
 

@@ -2,8 +2,8 @@
 
 num2words spells each group of three digits; pymorphy3 makes the group before "тысяча"
 feminine (одна, две) and picks the form of "тысяча" that agrees with it
-(одна тысяча, две тысячи, пять тысяч). 1000..1999 are said the way people say them:
-"тысяча двести", not "одна тысяча двести".
+(одна тысяча, две тысячи, пять тысяч). 1000..1999 are spelled the way people most often say
+them, "тысяча двести"; `spoken_forms` also gives "одна тысяча двести", which people say too.
 """
 from functools import lru_cache
 
@@ -49,3 +49,10 @@ def to_words(n: int) -> list[str]:
     if low:
         words += _group(low)
     return words
+
+
+def spoken_forms(n: int) -> list[list[str]]:
+    """Every accepted way of saying n: to_words(n) first, and for 1000..1999 also with
+    "одна" before "тысяча" ("одна тысяча девятьсот шестьдесят восемь")."""
+    words = to_words(n)
+    return [words, ["одна", *words]] if 1000 <= n <= 1999 else [words]

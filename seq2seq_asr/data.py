@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from normalizer import to_words
+from normalizer import spoken_forms, to_words
 from normalizer.table import number_column, parse_number, read_csv
 
 from .audio import N_MELS, features_or_error, spec_augment
@@ -28,6 +28,18 @@ class Example:
     number: int
     speaker: str
     gender: str
+    words: tuple[str, ...] = ()  # what the clip says, one of spoken_forms(number)
+
+
+def said(number: int, cell: str | None) -> tuple[str, ...]:
+    """The words a clip says: the CSV's `words` cell when it has one (it must be one of the
+    spoken forms of the number), else the number's canonical spelling."""
+    if not cell:
+        return tuple(to_words(number))
+    words = cell.split()
+    if words not in spoken_forms(number):
+        raise ValueError(f"words {cell!r} are not a way of saying {number}")
+    return tuple(words)
 
 
 def _features(path: str) -> tuple[torch.Tensor | None, str | None]:
@@ -39,7 +51,7 @@ def _features(path: str) -> tuple[torch.Tensor | None, str | None]:
 
 
 def _cache_key(csv_path: Path, paths: list[Path]) -> str:
-    key = hashlib.sha1(f"{csv_path.resolve()}|{N_MELS}".encode())
+    key = hashlib.sha1(f"{csv_path.resolve()}|{N_MELS}|words".encode())
     for p in [csv_path, *paths]:
         try:
             st = p.stat()
@@ -55,8 +67,8 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
     csv_path = Path(csv_path)
     table = read_csv(csv_path, required=("filename",))
     column = number_column(table)
-    columns = {c: table.column(c) if c in table.columns else ["unknown"] * len(table)
-               for c in ("filename", column, "spk_id", "gender")}
+    columns = {c: table.column(c) if c in table.columns else [""] * len(table)
+               for c in ("filename", column, "spk_id", "gender", "words")}
     rows = []
     for i in range(len(table)):
         try:
@@ -64,8 +76,10 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
                 raise ValueError(table.errors[i])
             if not columns["filename"][i]:
                 raise ValueError("no file name")
-            rows.append((i, csv_path.parent / columns["filename"][i], parse_number(columns[column][i]),
-                         columns["spk_id"][i], columns["gender"][i]))
+            number = parse_number(columns[column][i])
+            rows.append((i, csv_path.parent / columns["filename"][i], number,
+                         columns["spk_id"][i] or "unknown", columns["gender"][i] or "unknown",
+                         said(number, columns["words"][i])))
         except ValueError as e:
             print(f"{csv_path}: row {table.row_number(i)}: {e}; skipped", file=sys.stderr)
     cache = None
@@ -74,24 +88,25 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
     if cache and cache.is_file():
         try:
             saved = torch.load(cache, weights_only=True)
-            return [Example(f, n, s, g) for f, n, s, g in zip(saved["feats"], saved["number"],
-                                                                saved["speaker"], saved["gender"])]
+            return [Example(f, n, s, g, tuple(w)) for f, n, s, g, w in zip(
+                saved["feats"], saved["number"], saved["speaker"], saved["gender"], saved["words"])]
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
             print(f"{cache}: unreadable feature cache ({type(e).__name__}); rebuilding", file=sys.stderr)
     with Pool(jobs) as pool:
         feats = pool.map(_features, [str(r[1]) for r in rows], chunksize=64)
     examples = []
-    for (i, path, number, speaker, gender), (f, error) in zip(rows, feats):
+    for (i, path, number, speaker, gender, words), (f, error) in zip(rows, feats):
         if error:
             print(f"{csv_path}: row {table.row_number(i)}: {path.name}: {error}; skipped",
                   file=sys.stderr)
             continue
-        examples.append(Example(f, number, speaker, gender))
+        examples.append(Example(f, number, speaker, gender, words))
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")
         torch.save({"feats": [e.feats for e in examples], "number": [e.number for e in examples],
-                    "speaker": [e.speaker for e in examples], "gender": [e.gender for e in examples]},
+                    "speaker": [e.speaker for e in examples], "gender": [e.gender for e in examples],
+                    "words": [list(e.words) for e in examples]},
                    tmp)
         tmp.replace(cache)
     return examples
@@ -128,7 +143,7 @@ def collate(batch: list[Example], vocab, generator: torch.Generator | None = Non
     """Examples -> padded tensors; SpecAugment when a generator is given."""
     feats = [spec_augment(e.feats.float(), generator) if generator else e.feats for e in batch]
     feats, lengths = pad_feats(feats)
-    labels = [torch.tensor(vocab.encode(to_words(e.number))) for e in batch]
+    labels = [torch.tensor(vocab.encode(list(e.words) or to_words(e.number))) for e in batch]
     pad = lambda xs: torch.nn.utils.rnn.pad_sequence(xs, batch_first=True)  # noqa: E731
     return {
         "feats": feats, "lengths": lengths,

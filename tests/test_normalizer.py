@@ -1,7 +1,8 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from normalizer import WORDS, WordVocab, PieceVocab, to_int, to_words, vocab_from_dict
+from normalizer import WORDS, PieceVocab, WordVocab, spoken_forms, to_int, to_words, vocab_from_dict
+from normalizer import canonical as canonical_automaton
 from normalizer.grammar import THOUSANDS, UNITS_F
 
 
@@ -137,3 +138,27 @@ def test_piece_vocab_trains_and_round_trips():
     for n in (5, 1000, 231547, 999999):
         ids = again.encode(to_words(n))
         assert min(ids) >= 3 and again.decode(ids) == to_words(n)
+
+
+def accepted(words: list[str]) -> bool:
+    """Whether the decoders' automaton can read exactly these words as a whole number."""
+    position = canonical_automaton.start()
+    for w in words:
+        if w not in canonical_automaton.next_words(position):
+            return False
+        position = canonical_automaton.step(position, w)
+    return canonical_automaton.can_end(position)
+
+
+@pytest.mark.parametrize("n", [1, 19, 999, 1000, 1001, 1968, 1999, 2000, 21000, 231547, 999999])
+def test_grammar_accepts_every_spoken_form_and_to_int_agrees(n):
+    for form in spoken_forms(n):
+        assert accepted(form) and to_int(form) == n
+    assert len(spoken_forms(n)) == (2 if 1000 <= n <= 1999 else 1)
+
+
+def test_grammar_says_odna_tysyacha_only_for_one_thousand():
+    assert accepted("одна тысяча девятьсот шестьдесят восемь".split())
+    assert accepted(["одна", "тысяча"]) and accepted(["двадцать", "одна", "тысяча"])
+    for bad in ["одна", "одна две тысячи", "одна тысяча тысяча", "одна одна тысяча", "одна тысячи"]:
+        assert not accepted(bad.split()), bad

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from .generate import generate
+from .voices import ENGINES
 
 
 @click.command()
@@ -16,11 +17,23 @@ from .generate import generate
 @click.option("--jobs", default=2, show_default=True, help="Worker processes.")
 @click.option("--strength", default=1.0, show_default=True,
               help="Augmentation strength: 0 clean, 1 the full mix.")
-def main(root: Path, train: int, dev: int, test: int, seed: int, jobs: int, strength: float):
+@click.option("--engines", default=",".join(ENGINES), show_default=True,
+              help="Comma-separated engines to use (espeak, festival, rutts).")
+@click.option("--test-voices", type=click.Choice(["held-out", "all"]), default="held-out",
+              show_default=True, help="The test split's voices: the held-out ones, or every voice "
+                                      "of the engines (to score an engine left out of training).")
+def main(root: Path, train: int, dev: int, test: int, seed: int, jobs: int, strength: float,
+         engines: str, test_voices: str):
     """Synthesize spoken Russian numbers into ROOT/{train,dev,test}.csv and audio folders."""
     start = time.time()
+    chosen = tuple(e.strip() for e in engines.split(",") if e.strip())
+    unknown = set(chosen) - set(ENGINES)
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown engine(s) {', '.join(sorted(unknown))}; "
+                                 f"choose from {', '.join(ENGINES)}", param_hint="--engines")
     try:
-        paths = generate(root, {"train": train, "dev": dev, "test": test}, seed, jobs, strength)
+        paths = generate(root, {"train": train, "dev": dev, "test": test}, seed, jobs, strength,
+                         engines=chosen, held_out_test=test_voices == "held-out")
     except RuntimeError as e:
         raise click.ClickException(str(e)) from None
     total = train + dev + test

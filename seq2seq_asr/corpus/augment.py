@@ -1,14 +1,26 @@
 """Waveform augmentations for corpus generation. Every function takes and returns a mono
 float32 tensor of shape (time,) and is driven by an explicit numpy Generator, so a clip
 is the same for the same seed whatever process makes it.
+
+What a recipe can do, spanning how people speak and how their audio arrives: speed (tempo and
+pitch together), tempo alone (0.6-1.7, phase vocoder), pitch alone, random EQ and spectral
+tilt, noise, a synthetic room, babble (other clips mixed low; generate.py supplies them),
+telephone band at 8 kHz, a random low-pass, leading/trailing silence, and the codec the file is
+stored with (generate.py writes it): PCM, G.711 mu-law or A-law, GSM 06.10, mp3 at 8-64 kbit/s,
+or Opus.
 """
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 import torchaudio.functional as AF
 
 SAMPLE_RATES = [8000, 16000, 22050, 24000, 48000]
+
+
+def resample_to(x: torch.Tensor, sr: int, target: int) -> torch.Tensor:
+    """(time,) at sr -> (time',) at target."""
+    return x if sr == target else AF.resample(x, sr, target)
 
 
 def speed(x: torch.Tensor, factor: float) -> torch.Tensor:
@@ -28,6 +40,41 @@ def pitch(x: torch.Tensor, semitones: float) -> torch.Tensor:
     stretched = AF.phase_vocoder(spec, 50 / ratio, advance)
     y = torch.istft(stretched, n_fft, hop, window=window)
     return AF.resample(y, ratio, 50)
+
+
+def tempo(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Speak `factor` times faster without changing pitch or formants (phase vocoder)."""
+    n_fft, hop = 512, 128
+    window = torch.hann_window(n_fft)
+    spec = torch.stft(x, n_fft, hop, window=window, return_complex=True)
+    advance = torch.linspace(0, torch.pi * hop, spec.shape[0])[:, None]
+    return torch.istft(AF.phase_vocoder(spec, factor, advance), n_fft, hop, window=window)
+
+
+def equalize(x: torch.Tensor, sr: int, bands: list[tuple[float, float, float]], tilt_db: float
+             ) -> torch.Tensor:
+    """Peaking filters (centre Hz, gain dB, Q) and a spectral tilt: a treble shelf of +tilt_db
+    with a bass shelf of -tilt_db (a bright or a muffled microphone)."""
+    for freq, gain_db, q in bands:
+        x = AF.equalizer_biquad(x, sr, min(freq, sr / 2 * 0.9), gain_db, q)
+    if tilt_db:
+        x = AF.bass_biquad(AF.treble_biquad(x, sr, tilt_db, 2000.0), sr, -tilt_db, 300.0)
+    return x / x.abs().max().clamp_min(1e-6) * 0.9
+
+
+def babble(x: torch.Tensor, others: list[torch.Tensor], level_db: float,
+           rng: np.random.Generator) -> torch.Tensor:
+    """Mix other speech under x, each `level_db` below it, at random offsets."""
+    power = x.pow(2).mean().clamp_min(1e-10)
+    out = x.clone()
+    for o in others:
+        if len(o) == 0:
+            continue
+        start = int(rng.integers(0, max(len(x) - len(o), 0) + 1))
+        piece = o[: len(x) - start]
+        scale = torch.sqrt(power / piece.pow(2).mean().clamp_min(1e-10) / 10 ** (level_db / 10))
+        out[start:start + len(piece)] += piece * scale
+    return out
 
 
 def gain(x: torch.Tensor, db: float) -> torch.Tensor:
@@ -78,7 +125,12 @@ class Recipe:
     """What is done to one clip; drawn by `draw_recipe`, applied by `apply`."""
 
     speed: float = 1.0
+    tempo: float = 1.0
     semitones: float = 0.0
+    eq: list = field(default_factory=list)  # [(centre Hz, gain dB, Q)]
+    tilt_db: float = 0.0
+    babble: int = 0  # how many other clips to mix under this one
+    babble_db: float = 15.0  # ... each this far below it
     gain_db: float = 0.0
     snr_db: float | None = None
     noise_color: str = "white"
@@ -89,42 +141,70 @@ class Recipe:
     lead_s: float = 0.0
     trail_s: float = 0.0
     sample_rate: int = 16000
-    mp3: bool = False
-
+    codec: str = "pcm"  # pcm, ulaw, alaw, gsm (8 kHz), mp3, opus
+    bitrate: int = 0  # kbit/s for mp3
     def to_dict(self):
         return asdict(self)
+
+
+CODECS_8K = ("ulaw", "alaw", "gsm")
 
 
 def draw_recipe(rng: np.random.Generator, strength: float = 1.0) -> Recipe:
     """A random recipe; `strength` 0 gives clean audio at a random rate, 1 the full mix."""
     r = Recipe()
     p = lambda q: rng.random() < q * strength  # noqa: E731
-    if p(0.6):
-        r.speed = float(rng.uniform(0.85, 1.15))
-    if p(0.3):
-        r.semitones = float(rng.uniform(-3, 3))
-    r.gain_db = float(rng.uniform(-12, 4)) if p(0.7) else 0.0
     if p(0.5):
+        r.speed = float(rng.uniform(0.8, 1.25))
+    if p(0.45):
+        r.tempo = float(np.exp(rng.uniform(np.log(0.6), np.log(1.7))))
+    if p(0.25):
+        r.semitones = float(rng.uniform(-3, 3))
+    if p(0.4):
+        r.eq = [(float(np.exp(rng.uniform(np.log(150), np.log(6000)))), float(rng.uniform(-12, 12)),
+                 float(rng.uniform(0.5, 2.5))) for _ in range(int(rng.integers(1, 4)))]
+    if p(0.3):
+        r.tilt_db = float(rng.uniform(-10, 10))
+    r.gain_db = float(rng.uniform(-12, 4)) if p(0.7) else 0.0
+    if p(0.45):
         r.snr_db = float(rng.choice([5, 10, 15, 20, 30]))
         r.noise_color = str(rng.choice(["white", "pink", "brown"]))
+    if p(0.15):
+        r.babble, r.babble_db = int(rng.integers(1, 4)), float(rng.uniform(8, 20))
     if p(0.3):
         r.rt60, r.reverb_wet = float(rng.uniform(0.15, 0.7)), float(rng.uniform(0.2, 0.6))
-    if p(0.15):
+    if p(0.3):
         r.telephone = True
     elif p(0.15):
         r.lowpass_hz = float(rng.uniform(2500, 6000))
     r.lead_s, r.trail_s = float(rng.uniform(0, 0.6)), float(rng.uniform(0, 0.6))
     r.sample_rate = 8000 if r.telephone else int(rng.choice(SAMPLE_RATES))
-    r.mp3 = bool(p(0.25))
+    if p(0.4):
+        r.codec = str(rng.choice(["ulaw", "alaw", "gsm", "mp3", "mp3", "opus"]))
+        if r.codec in CODECS_8K:
+            r.sample_rate = 8000
+        elif r.codec == "opus" and r.sample_rate not in (8000, 16000, 24000, 48000):
+            r.sample_rate = 16000
+        elif r.codec == "mp3":
+            r.bitrate = int(rng.choice([8, 16, 24, 32])) if r.sample_rate <= 16000 else \
+                int(rng.choice([32, 48, 64]))
     return r
 
 
-def apply(x: torch.Tensor, sr: int, r: Recipe, rng: np.random.Generator) -> torch.Tensor:
-    """Apply a recipe to (time,) audio at `sr`; returns (time,) audio at r.sample_rate."""
+def apply(x: torch.Tensor, sr: int, r: Recipe, rng: np.random.Generator,
+          others: list[torch.Tensor] = ()) -> torch.Tensor:
+    """Apply a recipe to (time,) audio at `sr`; returns (time,) audio at r.sample_rate.
+    others: speech at `sr` for the babble (at least r.babble clips)."""
     if r.speed != 1.0:
         x = speed(x, r.speed)
+    if r.tempo != 1.0:
+        x = tempo(x, r.tempo)
     if r.semitones:
         x = pitch(x, r.semitones)
+    if r.eq or r.tilt_db:
+        x = equalize(x, sr, r.eq, r.tilt_db)
+    if r.babble and others:
+        x = babble(x, others, r.babble_db, rng)
     if r.rt60:
         x = reverb(x, sr, r.rt60, r.reverb_wet, rng)
     x = pad_silence(x, sr, r.lead_s, r.trail_s)

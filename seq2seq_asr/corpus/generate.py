@@ -1,12 +1,19 @@
 """Write a spoken-number corpus in the public corpora's layout:
 
     DIR/train.csv, DIR/dev.csv, DIR/test.csv     filename,transcription,spk_id,gender,ext,samplerate
+                                                 + words,engine,style,rate (what was said, how)
     DIR/train/000000.wav, DIR/test/000007.mp3 ... (filename is relative to the CSV)
 
-train and dev share voices (dev is a held-back sample of them); test uses only the
-held-out voices of `voices.TEST_VARIANTS`. Every clip is a pure function of
+train and dev share voices (dev is a held-back sample of them); test uses only the held-out
+voices (`voices.is_test_voice`), or every voice of the chosen engines with
+`held_out_test=False` (the leave-one-engine-out sets). Every clip is a pure function of
 (seed, split, index), so the corpus is the same whatever the number of workers.
+
+A clip says its number fluently or, in the "dictation" style, one word at a time joined with
+30-400 ms pauses (phone menus, dictated digits); 1000-1999 are said "тысяча ..." or
+"одна тысяча ..." alike. `rate` is the syllables a second from first to last sound.
 """
+import re
 import subprocess
 import tempfile
 import zlib
@@ -20,14 +27,19 @@ import soundfile as sf
 import torch
 from tqdm import tqdm
 
-from normalizer import to_words
+from normalizer import spoken_forms
 
 from . import augment, voices
 from .numbers import draw_number
 
 SPLITS = ("train", "dev", "test")
-COLUMNS = ["filename", "transcription", "spk_id", "gender", "ext", "samplerate"]
-FESTIVAL_SHARE = 0.12  # share of train/dev clips in the one recorded (festival) voice
+COLUMNS = ["filename", "transcription", "spk_id", "gender", "ext", "samplerate", "words", "engine",
+           "style", "rate"]
+ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58}  # of train/dev clips
+DICTATION_SHARE = 0.25
+PAUSE_S = (0.03, 0.4)  # between dictated words
+VOWELS = re.compile("[аеёиоуыэюя]")
+RATE = (2.0, 11.0)  # syllables a second that tempo changes may reach: slow dictation to brisk speech
 
 
 @dataclass(frozen=True)
@@ -37,30 +49,37 @@ class Clip:
     number: int
     voice: voices.Voice
     seed: int
+    words: tuple[str, ...] = ()
+    dictation: bool = False
 
     def rng(self, stream: int) -> np.random.Generator:
-        """Stream 0 draws the voice's delivery, stream 1 the augmentation."""
+        """Stream 0 draws the voice's delivery, stream 1 the augmentation, 2 the babble."""
         return np.random.default_rng([self.seed, SPLITS.index(self.split), self.index, stream])
 
 
-def plan(counts: dict[str, int], seed: int) -> list[Clip]:
-    """Which number each clip says and in which voice."""
-    everyone = voices.all_voices()
-    held_out = [v for v in everyone if voices.is_test_voice(v)]
-    heard = [v for v in everyone if not voices.is_test_voice(v)]
-    festival = [v for v in heard if v.engine == "festival"]
-    espeak = [v for v in heard if v.engine == "espeak"]
+def plan(counts: dict[str, int], seed: int, engines=voices.ENGINES,
+         held_out_test: bool = True) -> list[Clip]:
+    """Which number each clip says, in which voice and style."""
+    everyone = [v for v in voices.all_voices() if v.engine in engines]
+    test_pool = [v for v in everyone if voices.is_test_voice(v) or not held_out_test]
+    heard = {e: [v for v in everyone if v.engine == e and not voices.is_test_voice(v)] for e in engines}
+    heard = {e: vs for e, vs in heard.items() if vs}
+    shares = np.array([ENGINE_SHARES[e] for e in heard])
     clips = []
     for s, split in enumerate(SPLITS):
         rng = np.random.default_rng([seed, s, 10**6])
         for i in range(counts.get(split, 0)):
             if split == "test":
-                voice = held_out[rng.integers(len(held_out))]
-            elif rng.random() < FESTIVAL_SHARE:
-                voice = festival[rng.integers(len(festival))]
+                if not test_pool:
+                    raise RuntimeError(f"no test voices among the engines {', '.join(engines)}")
+                voice = test_pool[rng.integers(len(test_pool))]
             else:
-                voice = espeak[rng.integers(len(espeak))]
-            clips.append(Clip(split, i, draw_number(rng), voice, seed))
+                pool = list(heard.values())[rng.choice(len(heard), p=shares / shares.sum())]
+                voice = pool[rng.integers(len(pool))]
+            number = draw_number(rng)
+            forms = spoken_forms(number)
+            words = tuple(forms[rng.integers(len(forms))])
+            clips.append(Clip(split, i, number, voice, seed, words, bool(rng.random() < DICTATION_SHARE)))
     return clips
 
 
@@ -70,43 +89,96 @@ def speaker_style(voice: voices.Voice, seed: int) -> tuple[int, int]:
     return int(rng.integers(130, 200)), int(rng.integers(25, 75))
 
 
+def trim(audio: np.ndarray, floor_db: float = 40.0) -> np.ndarray:
+    """Cut leading and trailing stretches quieter than `floor_db` below the peak."""
+    loud = np.flatnonzero(np.abs(audio) > np.abs(audio).max() * 10 ** (-floor_db / 20))
+    return audio[loud[0]:loud[-1] + 1] if len(loud) else audio
+
+
+def say(voice: voices.Voice, texts: list[str], rng: np.random.Generator, seed: int,
+        festival_audio=None) -> list[tuple[np.ndarray, int]]:
+    """Each text in the voice, with this clip's delivery drawn from rng (espeak, ru_tts)."""
+    if voice.engine == "festival":
+        return festival_audio
+    if voice.engine == "rutts":
+        rate, jitter = float(np.exp(rng.uniform(np.log(60), np.log(230)))), int(rng.integers(-15, 16))
+        return [voices.rutts(voice, t, int(rate), jitter) for t in texts]
+    rate, pitch = speaker_style(voice, seed)
+    rate, pitch = int(rate * rng.uniform(0.7, 1.4)), int(np.clip(pitch + rng.integers(-10, 11), 0, 99))
+    return [voices.espeak(voice, t, rate, pitch) for t in texts]
+
+
+def join(pieces: list[tuple[np.ndarray, int]], rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """Words said one at a time -> one clip, each word trimmed, 30-400 ms pauses between."""
+    sr = pieces[0][1]
+    out = []
+    for k, (audio, _) in enumerate(pieces):
+        if k:
+            out.append(np.zeros(int(rng.uniform(*PAUSE_S) * sr), dtype=np.float32))
+        out.append(trim(audio))
+    return np.concatenate(out), sr
+
+
 def synthesize(clips: list[Clip]) -> list[tuple[np.ndarray, int]]:
-    """Raw TTS audio for each clip; festival clips go through one festival process."""
-    texts = [" ".join(to_words(c.number)) for c in clips]
-    out: list = [None] * len(clips)
+    """Raw TTS audio for each clip (fluent, or dictated word by word); festival clips go
+    through one festival process."""
+    texts = [list(c.words) if c.dictation else [" ".join(c.words)] for c in clips]
+    festival_audio: dict[int, list] = {}
     by_festival = [i for i, c in enumerate(clips) if c.voice.engine == "festival"]
     if by_festival:
-        audio = voices.festival(clips[by_festival[0]].voice, [texts[i] for i in by_festival])
-        for i, a in zip(by_festival, audio):
-            out[i] = a
+        flat = voices.festival(clips[by_festival[0]].voice, [t for i in by_festival for t in texts[i]])
+        for i in by_festival:
+            festival_audio[i], flat = flat[:len(texts[i])], flat[len(texts[i]):]
+    out = []
     for i, c in enumerate(clips):
-        if c.voice.engine == "espeak":
-            rate, pitch = speaker_style(c.voice, c.seed)
-            rng = c.rng(0)
-            out[i] = voices.espeak(c.voice, texts[i], int(rate * rng.uniform(0.85, 1.15)),
-                                   int(np.clip(pitch + rng.integers(-10, 11), 0, 99)))
+        rng = c.rng(0)
+        pieces = say(c.voice, texts[i], rng, c.seed, festival_audio.get(i))
+        out.append(join(pieces, rng) if c.dictation else pieces[0])
+    return out
+
+
+def babble_for(clip: Clip, n: int, sr: int) -> list[torch.Tensor]:
+    """n other numbers in other voices (espeak and ru_tts), at `sr`, for mixing under the clip."""
+    if not n:
+        return []
+    rng = clip.rng(2)
+    pool = [v for v in voices.all_voices() if v.engine in ("espeak", "rutts") and v != clip.voice]
+    out = []
+    for _ in range(n):
+        voice = pool[rng.integers(len(pool))]
+        audio, rate = say(voice, [" ".join(spoken_forms(draw_number(rng))[0])], rng, clip.seed)[0]
+        out.append(augment.resample_to(torch.from_numpy(audio), rate, sr))
     return out
 
 
 def write_clip(clip: Clip, audio: np.ndarray, sr: int, root: Path, strength: float) -> dict:
     rng = clip.rng(1)
     recipe = augment.draw_recipe(rng, strength)
-    x = augment.apply(torch.from_numpy(audio), sr, recipe, rng).numpy()
-    ext = "mp3" if recipe.mp3 else "wav"
+    syllables = len(VOWELS.findall(" ".join(clip.words)))
+    raw_rate = syllables / max(len(trim(audio)) / sr, 1e-3)  # keep the result within RATE
+    recipe.tempo = float(np.clip(recipe.tempo, RATE[0] / raw_rate / recipe.speed,
+                                 max(RATE[1] / raw_rate / recipe.speed, 1.0)))
+    speech_s = len(trim(audio)) / sr / recipe.speed / recipe.tempo
+    x = augment.apply(torch.from_numpy(audio), sr, recipe, rng,
+                      babble_for(clip, recipe.babble, sr)).numpy()
+    ext = {"mp3": "mp3", "opus": "ogg"}.get(recipe.codec, "wav")
     filename = f"{clip.split}/{clip.index:06d}.{ext}"
     path = root / filename
-    if recipe.mp3:
+    if recipe.codec == "mp3":
         with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
             sf.write(tmp.name, x, recipe.sample_rate, subtype="PCM_16")
-            bitrate = "32" if recipe.sample_rate <= 16000 else "64"
-            subprocess.run(["lame", "--quiet", "-m", "m", "-b", bitrate, tmp.name, str(path)],
+            subprocess.run(["lame", "--quiet", "-m", "m", "-b", str(recipe.bitrate), tmp.name, str(path)],
                            check=True)
         samplerate = sf.info(str(path)).samplerate
     else:
-        sf.write(path, x, recipe.sample_rate, subtype="PCM_16")
+        subtype = {"ulaw": "ULAW", "alaw": "ALAW", "gsm": "GSM610", "opus": "OPUS"}.get(recipe.codec, "PCM_16")
+        sf.write(path, x, recipe.sample_rate, subtype=subtype, format="OGG" if ext == "ogg" else "WAV")
         samplerate = recipe.sample_rate
     return {"filename": filename, "transcription": clip.number, "spk_id": clip.voice.spk_id,
-            "gender": clip.voice.gender, "ext": ext, "samplerate": samplerate}
+            "gender": clip.voice.gender, "ext": ext, "samplerate": samplerate,
+            "words": " ".join(clip.words), "engine": clip.voice.engine,
+            "style": "dictation" if clip.dictation else "fluent",
+            "rate": round(syllables / max(speech_s, 1e-3), 2)}
 
 
 def _work(args) -> list[dict]:
@@ -116,13 +188,14 @@ def _work(args) -> list[dict]:
 
 
 def generate(root: Path, counts: dict[str, int], seed: int = 0, jobs: int = 2,
-             strength: float = 1.0, chunk: int = 64, progress: bool = True) -> dict[str, Path]:
+             strength: float = 1.0, chunk: int = 64, progress: bool = True,
+             engines=voices.ENGINES, held_out_test: bool = True) -> dict[str, Path]:
     """Make the corpus under `root`; returns {split: csv path}."""
     missing = voices.missing_engines()
     if missing:
         raise RuntimeError(f"missing TTS programs: {', '.join(missing)} (run install.sh)")
     root = Path(root)
-    clips = plan(counts, seed)
+    clips = plan(counts, seed, engines, held_out_test)
     for split in SPLITS:
         (root / split).mkdir(parents=True, exist_ok=True)
     chunks = [(clips[i:i + chunk], root, strength) for i in range(0, len(clips), chunk)]

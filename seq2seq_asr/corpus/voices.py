@@ -1,5 +1,12 @@
-"""Offline Russian TTS voices: espeak-ng (formant synthesis, many variants) and festival's
-recorded voice msu_ru_nsh (clunits). Each voice is one speaker id with its gender.
+"""Offline Russian TTS voices, three engines; each voice is one speaker id with its gender.
+
+- espeak-ng (formant synthesis): Russian and Latvian-accented Russian with many variants, and
+  the Cyrillic-script languages uk, be, bg, sr, mk, kk, tt reading Russian text as accented
+  speakers.
+- festival: the recorded voice msu_ru_nsh (clunits).
+- ru_tts (PyPI retro-ru-tts, a 1990 diphone synthesizer): its male and alternative female voice,
+  each as several speakers with their own pitch and intonation; rate drawn per clip over a wide
+  range.
 
 Tried and not usable offline (see README): RHVoice from PyPI (rhvoice-wrapper-bin clones
 its sources from GitHub at build time), Piper (its Russian voices are fetched from a model
@@ -23,14 +30,32 @@ ESPEAK_MALE = ["Andy", "AnxiousAndy", "Denis", "Diogo", "Henrique", "Hugo", "Lee
 # Held out for the test split: these variants are never heard in train or dev.
 TEST_VARIANTS = {"f3", "steph3", "belinda", "Annie", "m3", "m6", "Henrique", "victor", "Marco"}
 ESPEAK_LANGUAGES = ["ru", "ru-lv"]  # Russian, and Russian with a Latvian accent
+# Other Cyrillic-script languages reading Russian text: accented speakers, one of each gender
+ESPEAK_ACCENTS = {"uk": ("f2", "m2"), "be": ("f4", "m4"), "bg": ("f1", "m1"), "sr": ("steph", "m5"),
+                  "mk": ("Alicia", "Andy"), "kk": ("f5", "m7"), "tt": ("linda", "Lee")}
+TEST_ACCENTS = {"mk", "kk"}  # held out for the test split
+# Russian letters those alphabets lack, respelled the way a native reader would (else espeak
+# names the letter: "тысяча" in Ukrainian would come out "т еры с я ча").
+_SERBIAN = {"я": "ја", "ю": "ју", "ё": "јо", "й": "ј", "ы": "и", "щ": "шч", "э": "е", "ь": "", "ъ": ""}
+ACCENT_SPELLING = {"uk": {"и": "і", "ы": "и", "э": "е", "ё": "йо", "ъ": ""},
+                   "be": {"и": "і", "щ": "шч", "ъ": "'"},
+                   "bg": {"ы": "и", "э": "е", "ё": "йо", "ь": ""},
+                   "sr": _SERBIAN, "mk": _SERBIAN}
+# ru_tts speakers: (id, gender, voice_pitch 50..300, intonation 0..140)
+RUTTS_SPEAKERS = [("a", "male", 100, 100), ("b", "male", 70, 50), ("c", "male", 130, 130),
+                  ("d", "male", 90, 15), ("a", "female", 100, 100), ("b", "female", 150, 60),
+                  ("c", "female", 75, 130), ("d", "female", 200, 20)]
+TEST_RUTTS = {"rutts-male-d", "rutts-female-d"}  # held out for the test split
+RUTTS_RATE = 10000  # Hz
+ENGINES = ("espeak", "festival", "rutts")
 
 
 @dataclass(frozen=True)
 class Voice:
     spk_id: str
     gender: str  # "male" or "female"
-    engine: str  # "espeak" or "festival"
-    name: str  # espeak "ru+f3", festival "voice_msu_ru_nsh_clunits"
+    engine: str  # "espeak", "festival" or "rutts"
+    name: str  # espeak "ru+f3", festival "voice_msu_ru_nsh_clunits", rutts "female:150:60"
 
 
 def all_voices() -> list[Voice]:
@@ -38,21 +63,51 @@ def all_voices() -> list[Voice]:
     for lang in ESPEAK_LANGUAGES:
         for gender, variants in (("female", ESPEAK_FEMALE), ("male", ESPEAK_MALE)):
             voices += [Voice(f"espeak-{lang}-{v}", gender, "espeak", f"{lang}+{v}") for v in variants]
+    for lang, (female, male) in ESPEAK_ACCENTS.items():
+        voices += [Voice(f"espeak-{lang}-{female}", "female", "espeak", f"{lang}+{female}"),
+                   Voice(f"espeak-{lang}-{male}", "male", "espeak", f"{lang}+{male}")]
+    voices += [Voice(f"rutts-{gender}-{k}", gender, "rutts", f"{gender}:{pitch}:{intonation}")
+               for k, gender, pitch, intonation in RUTTS_SPEAKERS]
     return voices
 
 
 def is_test_voice(voice: Voice) -> bool:
-    return voice.engine == "espeak" and voice.name.split("+")[1] in TEST_VARIANTS
+    if voice.engine == "rutts":
+        return voice.spk_id in TEST_RUTTS
+    if voice.engine == "espeak":
+        lang, variant = voice.name.split("+")
+        return lang in TEST_ACCENTS if lang in ESPEAK_ACCENTS else variant in TEST_VARIANTS
+    return False
 
 
 def missing_engines() -> list[str]:
-    """Programs the voices need that are not on PATH."""
-    return [p for p in ("espeak-ng", "text2wave") if shutil.which(p) is None]
+    """Programs and packages the voices need that are not installed."""
+    missing = [p for p in ("espeak-ng", "text2wave") if shutil.which(p) is None]
+    try:
+        import retro_ru_tts  # noqa: F401
+    except ImportError:
+        missing.append("retro-ru-tts (Python package)")
+    return missing
+
+
+def rutts(voice: Voice, text: str, rate: int, pitch_jitter: int = 0) -> tuple[np.ndarray, int]:
+    """Synthesize with ru_tts. rate: its speech_rate (100 is about 4.5 syllables a second;
+    20..500). Returns (samples float32 in [-1, 1], 10 kHz)."""
+    import retro_ru_tts
+
+    gender, pitch, intonation = voice.name.split(":")
+    pcm = retro_ru_tts.synthesize(
+        text, speech_rate=int(np.clip(rate, 20, 500)),
+        voice_pitch=int(np.clip(int(pitch) + pitch_jitter, 50, 300)), intonation=int(intonation),
+        flags=1 | (4 if gender == "female" else 0), play=False, normalize=False)
+    return np.frombuffer(pcm, dtype=np.int8).astype(np.float32) / 128.0, RUTTS_RATE
 
 
 def espeak(voice: Voice, text: str, rate: int, pitch: int) -> tuple[np.ndarray, int]:
     """Synthesize with espeak-ng. rate in words per minute (80..450), pitch 0..99.
     Returns (samples float32 in [-1, 1], sample rate)."""
+    spelling = ACCENT_SPELLING.get(voice.name.split("+")[0], {})
+    text = "".join(spelling.get(c, c) for c in text)
     wav = subprocess.run(["espeak-ng", "-v", voice.name, "-s", str(rate), "-p", str(pitch),
                           "--stdout", text], check=True, capture_output=True).stdout
     with tempfile.SpooledTemporaryFile() as f:

@@ -1,0 +1,147 @@
+"""The judge for voices never heard: leave one engine out.
+
+    python benchmarks/cross_engine.py [--work data/cross_engine] [--train 6000 --epochs 10]
+
+For each engine E (espeak, festival, rutts): train a recognizer and a gender classifier on the
+other engines only (a short schedule), then score them on E: `--eval` clips in every voice of E,
+once clean and once with the full augmentation. Reported per left-out engine: exact % and digit
+CER %, per speaker, per number range (<1000, >=1000), per speech rate (syllables a second) and
+per style (fluent / dictated word by word), and gender accuracy; the shipped model is scored on
+the same sets for comparison (it has heard every engine that its corpus had).
+
+Every step is resumable: corpora are generated once (from --seed) under --work, and the
+trainings resume from their last.pt; rerun the same command after a stop. Results go to
+--work/results.json and to stdout as Markdown.
+"""
+import json
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import seq2seq_asr  # noqa: E402
+import train_gender  # noqa: E402
+import train_recognition  # noqa: E402
+from benchmarks.accuracy import score  # noqa: E402
+from seq2seq_asr.corpus.generate import generate  # noqa: E402
+from seq2seq_asr.corpus.voices import ENGINES  # noqa: E402
+from seq2seq_asr.model import ModelConfig  # noqa: E402
+from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL  # noqa: E402
+
+RATE_BANDS = [(0, 4, "<4"), (4, 6, "4-6"), (6, 8, "6-8"), (8, 100, ">=8")]  # syllables a second
+
+
+def ensure_corpus(root: Path, counts: dict, seed: int, engines, held_out_test: bool, strength: float):
+    """Generate once; a finished corpus has all its CSVs."""
+    if all((root / f"{s}.csv").is_file() for s in ("train", "dev", "test")):
+        return
+    generate(root, counts, seed, strength=strength, engines=tuple(engines), held_out_test=held_out_test)
+
+
+def without(csv: Path, engine: str) -> Path:
+    """The rows of a corpus CSV not spoken by `engine`, written beside it."""
+    out = csv.with_name(f"{csv.stem}-minus-{engine}.csv")
+    if not out.is_file():
+        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        table[table["engine"] != engine].to_csv(out, index=False)
+    return out
+
+
+def breakdown(table: pd.DataFrame, numbers: list, genders: list) -> dict:
+    """Scores of one model on one eval set, overall and by speaker, range, rate, style."""
+    refs = table["transcription"].astype(int).tolist()
+    pairs = list(zip(refs, numbers))
+
+    def part(mask) -> dict:
+        chosen = [p for p, m in zip(pairs, mask) if m]
+        return score(chosen) if chosen else {"clips": 0}
+
+    rate = table["rate"].astype(float)
+    report = {"all": score(pairs),
+              "range": {"<1000": part([r < 1000 for r in refs]), ">=1000": part([r >= 1000 for r in refs])},
+              "rate": {name: part(((rate >= lo) & (rate < hi)).tolist()) for lo, hi, name in RATE_BANDS},
+              "style": {s: part((table["style"] == s).tolist()) for s in ("fluent", "dictation")},
+              "speaker": {s: part((table["spk_id"] == s).tolist()) for s in sorted(set(table["spk_id"]))}}
+    if genders is not None:
+        right = [g == t for g, t in zip(genders, table["gender"])]
+        report["gender"] = 100 * sum(right) / len(right)
+    return report
+
+
+def evaluate(model_path: Path, gender_path: Path, csv: Path) -> dict:
+    model = seq2seq_asr.load(model_path, gender=gender_path)
+    table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    results = list(model.stream([csv.parent / f for f in table["filename"]]))
+    return breakdown(table, [r.number for r in results], [r.gender for r in results])
+
+
+def markdown(results: dict) -> str:
+    lines = ["| left-out engine | eval set | model | clips | exact % | digit CER % | <1000 | >=1000 | "
+             + " | ".join(f"rate {n}" for _, _, n in RATE_BANDS) + " | dictated | gender % |",
+             "|" + "---|" * (10 + len(RATE_BANDS))]
+    for engine, sets in results.items():
+        for name, models in sets.items():
+            for model, r in models.items():
+                cells = [f"{r['range'][k]['exact']:.1f}" if r["range"][k]["clips"] else "-" for k in ("<1000", ">=1000")]
+                cells += [f"{r['rate'][n]['exact']:.1f}" if r["rate"][n]["clips"] else "-" for _, _, n in RATE_BANDS]
+                d = r["style"]["dictation"]
+                cells.append(f"{d['exact']:.1f}" if d["clips"] else "-")
+                lines.append(f"| {engine} | {name} | {model} | {r['all']['clips']} | {r['all']['exact']:.2f} | "
+                             f"{r['all']['cer']:.2f} | " + " | ".join(cells) + f" | {r.get('gender', 0):.1f} |")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--work", default="data/cross_engine", type=click.Path(path_type=Path), show_default=True)
+@click.option("--engines", default=",".join(ENGINES), show_default=True, help="Engines to leave out, in turn.")
+@click.option("--train", "n_train", default=6000, show_default=True, help="Training clips (all engines).")
+@click.option("--dev", "n_dev", default=500, show_default=True)
+@click.option("--eval", "n_eval", default=1000, show_default=True, help="Clips per eval set.")
+@click.option("--epochs", default=10, show_default=True)
+@click.option("--gender-epochs", default=6, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@click.option("--threads", default=2, show_default=True)
+@click.option("--shipped/--no-shipped", default=True, help="Also score states/*.pt on every eval set.")
+def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped):
+    work.mkdir(parents=True, exist_ok=True)
+    engines = [e for e in engines.split(",") if e]
+    corpus = work / "corpus"
+    ensure_corpus(corpus, {"train": n_train, "dev": n_dev, "test": 0}, seed, ENGINES, True, 1.0)
+    results: dict = {}
+    for engine in engines:
+        sets = {}
+        for name, strength in (("clean", 0.0), ("augmented", 1.0)):
+            root = work / f"eval-{engine}-{name}"
+            ensure_corpus(root, {"test": n_eval}, seed + 1000, [engine], False, strength)
+            sets[name] = root / "test.csv"
+        run = work / "runs" / f"minus-{engine}"
+        train_csv, dev_csv = without(corpus / "train.csv", engine), without(corpus / "dev.csv", engine)
+        cache = str(work / "cache")
+        asr = train_recognition.train(
+            train_recognition.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "recognizer"),
+                                          epochs=epochs, patience=epochs, seed=seed, threads=threads,
+                                          cache=cache), ModelConfig())
+        gender = train_gender.train(
+            train_gender.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "gender"),
+                                     epochs=gender_epochs, seed=seed, threads=threads, cache=cache),
+            train_gender.GenderConfig())
+        results[engine] = {}
+        for name, csv in sets.items():
+            results[engine][name] = {f"trained without {engine}": evaluate(asr, gender, csv)}
+            if shipped:
+                results[engine][name]["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv)
+        (work / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+        print(markdown({engine: results[engine]}), flush=True)
+    print("\n" + markdown(results))
+    for engine, sets in results.items():
+        for name, models in sets.items():
+            for model, r in models.items():
+                worst = sorted(r["speaker"].items(), key=lambda kv: kv[1]["exact"])[:3]
+                print(f"{engine} {name} {model}: weakest speakers " +
+                      ", ".join(f"{s} {v['exact']:.1f}" for s, v in worst))
+
+
+if __name__ == "__main__":
+    main()
