@@ -10,4 +10,7 @@ if command -v apt-get >/dev/null; then
 fi
 python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
+# ru_tts, a corpus voice: its prebuilt wheel fails on Python 3.11 ("PY_SSIZE_T_CLEAN macro must be
+# defined"); the source package builds with the macro set.
+CFLAGS="-DPY_SSIZE_T_CLEAN" .venv/bin/pip install -q --no-binary retro-ru-tts retro-ru-tts==1.0.7
 .venv/bin/pip install -q -e '.[test]'

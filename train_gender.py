@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from seq2seq_asr import checkpoint
-from seq2seq_asr.audio import spec_augment
+from seq2seq_asr.audio import perturb
 from seq2seq_asr.data import epoch_batches, load_split, pad_feats, speaker_weights
 from seq2seq_asr.gender import LABELS, GenderClassifier, GenderConfig
 from seq2seq_asr.training import (Runtime, config_options, distributed, seed_everything,
@@ -108,7 +108,7 @@ def train(cfg: TrainConfig, model_cfg: GenderConfig) -> Path:
         for indices in tqdm(rt.shard(epoch_batches(train_set, cfg.batch_size, weights, generator)),
                             desc=f"epoch {epoch}", unit="batch", file=sys.stderr, mininterval=5,
                             disable=not rt.main):
-            feats, lengths = pad_feats([spec_augment(train_set[i].feats.float(), generator)
+            feats, lengths = pad_feats([perturb(train_set[i].feats.float(), generator)
                                         for i in indices])
             with torch.autocast(rt.device.type, dtype=torch.float16, enabled=rt.amp):
                 logits = trainer(feats.to(rt.device), lengths.to(rt.device))

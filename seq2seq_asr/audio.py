@@ -5,6 +5,7 @@ load_audio:   a file path, bytes or a binary file object in any format soundfile
 from_array:   samples (time,) or (time, channels) and their rate -> (time,) float32 at 16 kHz
 log_mel:      (time,) -> (frames, n_mels), 100 frames a second, normalized per utterance
 spec_augment: (frames, n_mels) -> the same with random time and frequency bands masked
+vtlp:         (frames, n_mels) -> the same as a vocal tract `alpha` times longer or shorter would give
 
 Whatever cannot be transcribed raises AudioError with a plain reason. The length is checked
 from the file header before anything is decoded, at most MAX_SECONDS are ever read, and
@@ -187,3 +188,31 @@ def spec_augment(feats: torch.Tensor, generator: torch.Generator, freq_masks: in
         start = draw(frames - width)
         feats[start:start + width] = 0
     return feats
+
+
+@lru_cache(maxsize=8)
+def _mel_centres() -> torch.Tensor:
+    """(n_mels,) centre frequency of each mel band in Hz (HTK mel scale, as MelSpectrogram)."""
+    mel = torch.linspace(0, 2595 * math.log10(1 + SAMPLE_RATE / 2 / 700), N_MELS + 2)[1:-1]
+    return 700 * (10 ** (mel / 2595) - 1)
+
+
+def vtlp(feats: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Vocal tract length perturbation on log-mel frames (frames, n_mels): band k takes the
+    value the spectrum had at centre_k / alpha (alpha > 1: a shorter tract, higher formants),
+    linearly interpolated between bands; the top band's value holds beyond the range."""
+    centres = _mel_centres()
+    source = (centres / alpha).clamp(centres[0], centres[-1])
+    index = torch.searchsorted(centres, source).clamp(1, len(centres) - 1)
+    lo, hi = centres[index - 1], centres[index]
+    w = ((source - lo) / (hi - lo)).clamp(0, 1)
+    return feats[:, index - 1] * (1 - w) + feats[:, index] * w
+
+
+def perturb(feats: torch.Tensor, generator: torch.Generator, vtlp_range: float = 0.12) -> torch.Tensor:
+    """Training-time feature augmentation: a random VTLP warp in 1 +- vtlp_range (half the
+    clips), then SpecAugment."""
+    if float(torch.rand((), generator=generator)) < 0.5:
+        alpha = 1 + vtlp_range * (2 * float(torch.rand((), generator=generator)) - 1)
+        feats = vtlp(feats, alpha)
+    return spec_augment(feats, generator)

@@ -19,7 +19,7 @@ import torch
 from normalizer import spoken_forms, to_words
 from normalizer.table import number_column, parse_number, read_csv
 
-from .audio import N_MELS, features_or_error, spec_augment
+from .audio import N_MELS, features_or_error, perturb
 
 
 @dataclass
@@ -140,8 +140,8 @@ def pad_feats(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def collate(batch: list[Example], vocab, generator: torch.Generator | None = None) -> dict:
-    """Examples -> padded tensors; SpecAugment when a generator is given."""
-    feats = [spec_augment(e.feats.float(), generator) if generator else e.feats for e in batch]
+    """Examples -> padded tensors; VTLP and SpecAugment when a generator is given."""
+    feats = [perturb(e.feats.float(), generator) if generator else e.feats for e in batch]
     feats, lengths = pad_feats(feats)
     labels = [torch.tensor(vocab.encode(list(e.words) or to_words(e.number))) for e in batch]
     pad = lambda xs: torch.nn.utils.rnn.pad_sequence(xs, batch_first=True)  # noqa: E731

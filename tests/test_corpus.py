@@ -4,9 +4,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from normalizer import to_words
+from normalizer import spoken_forms, to_words
 from seq2seq_asr.corpus import augment, voices
 from seq2seq_asr.corpus.generate import COLUMNS, generate
+from seq2seq_asr.corpus.generate import plan as generate_plan
 from seq2seq_asr.corpus.numbers import draw_number
 
 needs_tts = pytest.mark.skipif(bool(voices.missing_engines()),
@@ -29,8 +30,11 @@ def test_layout_of_the_public_corpora(corpus):
         for row in table.itertuples():
             info = sf.info(str(corpus / row.filename))
             assert row.filename.startswith(f"{split}/") and row.filename.endswith("." + row.ext)
-            assert info.samplerate == row.samplerate and 0.5 < info.duration < 8
+            assert info.samplerate == row.samplerate and 0.5 < info.duration < 12
             assert 1 <= row.transcription <= 999_999 and row.gender in ("male", "female")
+            assert row.words.split() in spoken_forms(row.transcription)
+            assert row.engine in voices.ENGINES and row.style in ("fluent", "dictation")
+            assert 1.5 < row.rate < 20
 
 
 @needs_tts
@@ -54,15 +58,50 @@ def test_same_seed_same_corpus(corpus, tmp_path):
 
 
 @needs_tts
-def test_every_voice_speaks():
+def test_every_voice_of_every_engine_speaks():
     text = " ".join(to_words(231547))
+    engines = set()
     for voice in voices.all_voices():
         if voice.engine == "espeak":
             audio, sr = voices.espeak(voice, text, rate=170, pitch=50)
+        elif voice.engine == "rutts":
+            audio, sr = voices.rutts(voice, text, rate=100)
         else:
             audio, sr = voices.festival(voice, [text])[0]
-        assert 1.0 < len(audio) / sr < 8.0, voice
+        engines.add(voice.engine)
+        # 15 syllables: 1.5-6 s is 2.5-10 a second; an accent voice that spelled out letters
+        # it does not know would take far longer
+        assert 1.5 < len(audio) / sr < 6.0, (voice, len(audio) / sr)
         assert np.abs(audio).max() > 0.05 and np.sqrt(np.mean(audio ** 2)) > 0.005, voice
+    assert engines == set(voices.ENGINES)
+
+
+@needs_tts
+def test_rutts_rate_spans_slow_to_brisk():
+    voice = next(v for v in voices.all_voices() if v.engine == "rutts")
+    text = " ".join(to_words(231547))
+    slow, sr = voices.rutts(voice, text, rate=60)
+    fast, _ = voices.rutts(voice, text, rate=230)
+    assert len(slow) / len(fast) > 2.5
+
+
+@needs_tts
+def test_dictation_and_one_thousand_forms(corpus):
+    tables = pd.concat([pd.read_csv(corpus / f"{s}.csv") for s in COUNTS])
+    plan = generate_plan({"train": 400}, seed=3)
+    assert 0.15 < np.mean([c.dictation for c in plan]) < 0.35
+    thousand = [c for c in plan if 1000 <= c.number <= 1999]
+    assert {c.words[0] for c in thousand} == {"одна", "тысяча"}
+    assert set(tables["style"]) <= {"fluent", "dictation"}
+
+
+def test_leave_one_engine_out_plans():
+    plan = generate_plan({"train": 200, "test": 50}, seed=1, engines=("espeak", "festival"),
+                         held_out_test=True)
+    assert {c.voice.engine for c in plan} == {"espeak", "festival"}
+    rutts_only = generate_plan({"test": 60}, seed=1, engines=("rutts",), held_out_test=False)
+    assert {c.voice.engine for c in rutts_only} == {"rutts"}
+    assert len({c.voice.spk_id for c in rutts_only}) == 8  # every ru_tts speaker, held out or not
 
 
 def test_numbers_cover_the_range_and_weigh_the_hard_cases():
@@ -84,9 +123,30 @@ def test_augmentation_recipe_is_applied():
     for _ in range(20):
         recipe = augment.draw_recipe(rng)
         out = augment.apply(tone, sr, recipe, rng)
-        expected = (1 / recipe.speed + recipe.lead_s + recipe.trail_s) * recipe.sample_rate
+        expected = (1 / recipe.speed / recipe.tempo + recipe.lead_s + recipe.trail_s) * recipe.sample_rate
         assert abs(len(out) - expected) < 0.02 * recipe.sample_rate
         assert out.abs().max() <= 1.0 and torch.isfinite(out).all()
     clean = augment.apply(tone, sr, augment.draw_recipe(rng, strength=0.0), rng)
     assert clean.abs().max() > 0.3
     assert augment.pitch(tone, 3.0).shape[0] == pytest.approx(sr, rel=0.01)
+    assert augment.tempo(tone, 1.6).shape[0] == pytest.approx(sr / 1.6, rel=0.02)
+    bright = augment.equalize(tone, sr, [(220.0, 12.0, 1.0)], 6.0)
+    assert torch.isfinite(bright).all() and bright.abs().max() <= 0.91
+    mixed = augment.babble(tone, [tone[:1000] * 3], 10.0, rng)
+    assert mixed.shape == tone.shape and not torch.equal(mixed, tone)
+
+
+def test_codecs_write_files_the_reader_reads(tmp_path):
+    from seq2seq_asr.audio import load_audio
+    from seq2seq_asr.corpus.generate import Clip, write_clip
+    voice = voices.all_voices()[0]
+    sr = 16000
+    speech = np.sin(np.arange(sr) * 2 * np.pi * 300 / sr).astype(np.float32) * 0.5
+    (tmp_path / "train").mkdir()
+    seen = set()
+    for index in range(60):
+        clip = Clip("train", index, 5, voice, 0, ("пять",), False)
+        row = write_clip(clip, speech, sr, tmp_path, 1.0)
+        seen.add(row["ext"])
+        assert len(load_audio(tmp_path / row["filename"])) > 0.5 * 16000
+    assert {"wav", "mp3", "ogg"} <= seen

@@ -108,3 +108,14 @@ def test_checkpoint_carries_a_sentencepiece_vocabulary(tmp_path):
     _, loaded, _ = checkpoint.load(tmp_path / "p.pt")
     assert loaded.kind == "pieces" and loaded.tokens == pieces.tokens
     assert loaded.decode(loaded.encode(to_words(231547))) == to_words(231547)
+
+
+def test_vtlp_moves_formants_and_keeps_shape():
+    from seq2seq_asr.audio import perturb, vtlp
+    feats = torch.zeros(10, N_MELS)
+    feats[:, 20] = 5.0
+    assert torch.allclose(vtlp(feats, 1.0), feats, atol=1e-5)
+    assert vtlp(feats, 1.12).argmax(1).float().mean() > 20  # a shorter tract: higher formants
+    assert vtlp(feats, 0.88).argmax(1).float().mean() < 20
+    g = torch.Generator().manual_seed(0)
+    assert perturb(feats, g).shape == feats.shape

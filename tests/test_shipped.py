@@ -12,6 +12,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # Measured with the shipped models: 15/16 numbers (the lv-Marco clip is misread), 16/16 genders.
 # One clip of slack for arithmetic that differs between CPUs.
 FLOOR_NUMBERS, FLOOR_GENDER = 14, 15
+# 8 clips of the ru_tts speakers held out of training (rutts-male-d, rutts-female-d), 3.8-10.4
+# syllables a second. The shipped model has never heard ru_tts: 1/8 measured. Raise this floor
+# with the model retrained on every engine (issue 8).
+FLOOR_RUTTS = 1
 
 
 def test_shipped_checkpoints_are_small_and_self_describing():
@@ -34,3 +38,11 @@ def test_shipped_models_on_fixture_clips(tmp_path):
     assert right >= FLOOR_NUMBERS, out.assign(truth=truth["transcription"])
     assert (out["gender"] == truth["gender"]).sum() >= FLOOR_GENDER
     assert out["confidence"].between(0, 1).all() and out["gender_probability"].between(0.5, 1).all()
+
+
+def test_shipped_model_on_held_out_rutts_clips(tmp_path):
+    result = CliRunner().invoke(main, [str(FIXTURES / "rutts.csv"), str(tmp_path / "out.csv"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    truth = pd.read_csv(FIXTURES / "rutts.csv")
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert (out["transcription"] == truth["transcription"]).sum() >= FLOOR_RUTTS
