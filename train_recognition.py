@@ -49,6 +49,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2  # CPU threads, shared among the processes of a torchrun on CPUs
     limit: int = 0  # use only the first N training clips (0: all), for smoke runs
+    init: str = ""  # start from this recognizer checkpoint's weights (fine-tuning), not at random
     cache: str = "data/cache"
     device: str = "auto"  # auto: this process's GPU when CUDA is there, else the CPU
     amp: bool = True  # mixed precision (float16) on CUDA; ignored on the CPU
@@ -122,8 +123,9 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         f"{', mixed precision' if rt.amp else ''}")
 
     resume = checkpoint.read(out / "last.pt") if (out / "last.pt").is_file() else None
-    if resume:
-        model_cfg = ModelConfig(**resume["config"])
+    init = checkpoint.read(cfg.init) if cfg.init and not resume else None
+    if resume or init:
+        model_cfg = ModelConfig(**(resume or init)["config"])
     if rt.main:
         (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
                                                      "processes": rt.world}, indent=2))
@@ -139,6 +141,9 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         scheduler.load_state_dict(resume["scheduler"])
         history = json.loads(resume["history"])
         log(f"resuming after epoch {len(history)}")
+    elif init:
+        model.load_state_dict(init["model"])
+        log(f"starting from the weights of {cfg.init}")
     best = max([h["dev_accuracy"] for h in history], default=-1.0)
     loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing)
     trainer = distributed(loss_of, rt)

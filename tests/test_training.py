@@ -32,6 +32,12 @@ def test_recognizer_trains_saves_and_resumes(tmp_path):
     assert model.config.enc_hidden == 32 and len(vocab) == 44
     for png in ("curves.png", "attention.png"):
         assert (tmp_path / "run" / png).read_bytes()[:4] == b"\x89PNG"
+    # fine-tuning: a new run starts from the exported weights and keeps their shape
+    args = [CLIPS, CLIPS, "--out", str(tmp_path / "tuned"), "--epochs", "1", "--threads", "1",
+            "--cache", str(tmp_path / "cache"), "--batch-size", "8", "--init", str(tmp_path / "exported.pt")]
+    result = CliRunner().invoke(train_recognition.main, args)
+    assert result.exit_code == 0 and "starting from the weights of" in result.output, result.output
+    assert checkpoint.load(tmp_path / "tuned" / "last.pt")[0].config.enc_hidden == 32
 
 
 def test_gender_trains_saves_and_resumes(tmp_path):
