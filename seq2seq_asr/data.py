@@ -42,12 +42,14 @@ def said(number: int, cell: str | None) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _features(path: str) -> tuple[torch.Tensor | None, str | None]:
+def _features(path: str):
+    """-> ((frames, n_mels) float16 numpy array, None) or (None, why). Numpy, not tensors: a
+    worker's tensors travel as file descriptors and thousands of them exhaust the limit."""
     torch.set_num_threads(1)  # one thread per worker process
     feats, error = features_or_error(path)
     if feats is not None and not torch.isfinite(feats := feats.half()).all():
         return None, "the features do not fit in float16"
-    return feats, error
+    return (feats.numpy() if feats is not None else None), error
 
 
 def _cache_key(csv_path: Path, paths: list[Path]) -> str:
@@ -100,7 +102,7 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
             print(f"{csv_path}: row {table.row_number(i)}: {path.name}: {error}; skipped",
                   file=sys.stderr)
             continue
-        examples.append(Example(f, number, speaker, gender, words))
+        examples.append(Example(torch.from_numpy(f), number, speaker, gender, words))
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")
