@@ -126,12 +126,10 @@ def train(cfg: TrainConfig, model_cfg: GenderConfig) -> Path:
                         "dev_accuracy": dev_acc, "seconds": round(time.time() - started)})
         log(json.dumps(history[-1]))
         if rt.main:
-            cpu_model = GenderClassifier(model_cfg)
-            cpu_model.load_state_dict({k: v.cpu() for k, v in model.state_dict().items()})
             if dev_acc > best:
-                checkpoint.save(out / "best.pt", cpu_model, extra={"history": json.dumps(history)})
-            checkpoint.save(out / "last.pt", cpu_model, extra={"optimizer": optimizer.state_dict(),
-                                                               "history": json.dumps(history)})
+                checkpoint.save(out / "best.pt", model, extra={"history": json.dumps(history)})
+            checkpoint.save(out / "last.pt", model, extra={"optimizer": optimizer.state_dict(),
+                                                           "history": json.dumps(history)})
             (out / "history.json").write_text(json.dumps(history, indent=1))
         best = max(best, dev_acc)
         rt.barrier()

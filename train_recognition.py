@@ -93,10 +93,10 @@ def evaluate(loss_of: LossOf, examples, vocab, rt: Runtime, batch_size=64) -> tu
 @torch.no_grad()
 def plot_attention(model, example, vocab, path) -> None:
     model.eval()
-    batch = collate([example], vocab)
+    batch = to_device(collate([example], vocab), next(model.parameters()).device)
     _, weights, _, _ = model(batch["feats"], batch["lengths"], batch["inputs"])
     words = vocab.decode(batch["targets"][0].tolist()) + ["<eos>"]
-    plots.attention(weights[0].numpy(), words, path, title=f"{example.number} ({example.speaker})")
+    plots.attention(weights[0].cpu().numpy(), words, path, title=f"{example.number} ({example.speaker})")
 
 
 def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
@@ -185,12 +185,10 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
                         "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - started)})
         log(json.dumps(history[-1]))
         if rt.main:
-            cpu_model = Recognizer(model_cfg)
-            cpu_model.load_state_dict({k: v.cpu() for k, v in model.state_dict().items()})
             if dev_acc > best:
-                checkpoint.save(out / "best.pt", cpu_model, vocab, {"history": json.dumps(history)})
-                plot_attention(cpu_model, dev_set[0], vocab, out / "attention.png")
-            checkpoint.save(out / "last.pt", cpu_model, vocab, {
+                checkpoint.save(out / "best.pt", model, vocab, {"history": json.dumps(history)})
+                plot_attention(model, dev_set[0], vocab, out / "attention.png")
+            checkpoint.save(out / "last.pt", model, vocab, {
                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "history": json.dumps(history)})
             (out / "history.json").write_text(json.dumps(history, indent=1))

@@ -1,7 +1,8 @@
 """Audio in, log-mel features out.
 
 load_audio:   a file path, bytes or a binary file object in any format soundfile reads (wav, flac,
-              ogg, mp3, ...), any rate, mono or not -> (time,) float32 at 16 kHz
+              ogg, mp3, ...), or an Array of samples; any rate, mono or not -> (time,) float32
+              at 16 kHz
 from_array:   samples (time,) or (time, channels) and their rate -> (time,) float32 at 16 kHz
 log_mel:      (time,) -> (frames, n_mels), 100 frames a second, normalized per utterance
 spec_augment: (frames, n_mels) -> the same with random time and frequency bands masked
@@ -37,11 +38,26 @@ SOUND_FRAME = 320  # 20 ms frames for the speech check
 SOUND_FLOOR_DB = 35.0  # a frame "has sound" within this many dB of the loudest frame ...
 MIN_SOUND_SECONDS = 0.08  # ... and a clip needs at least this much of such frames (clicks don't)
 
-AudioSource = str | Path | bytes | BinaryIO
-
-
 class AudioError(ValueError):
     """Audio that cannot be transcribed; the message says why in plain words."""
+
+
+class Array:
+    """Samples in memory as an input: (time,) or (time, channels), numpy or torch."""
+
+    def __init__(self, samples, sample_rate: int, name: str = "<array>"):
+        self.samples, self.sample_rate, self.name = samples, sample_rate, name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+AudioSource = str | Path | bytes | BinaryIO | Array
+
+
+def _check_rate(rate: int) -> None:
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioError(f"unsupported sample rate {rate} Hz (accepted: {MIN_RATE}-{MAX_RATE})")
 
 
 def _open(source: AudioSource) -> sf.SoundFile:
@@ -67,10 +83,11 @@ def _open(source: AudioSource) -> sf.SoundFile:
 
 def load_audio(source: AudioSource, max_seconds: float = MAX_SECONDS) -> torch.Tensor:
     """Read audio -> (time,) float32 mono at 16 kHz; AudioError says what is wrong."""
+    if isinstance(source, Array):
+        return from_array(source.samples, source.sample_rate, max_seconds)
     with _open(source) as f:
         rate = f.samplerate
-        if not MIN_RATE <= rate <= MAX_RATE:
-            raise AudioError(f"unsupported sample rate {rate} Hz (accepted: {MIN_RATE}-{MAX_RATE})")
+        _check_rate(rate)  # before the header's length is divided by it
         if f.frames > max_seconds * rate:  # from the header: nothing decoded yet
             raise AudioError(f"too long: {f.frames / rate:.1f} s (the limit is {max_seconds:g} s)")
         try:
@@ -90,8 +107,7 @@ def from_array(samples, sample_rate: int, max_seconds: float = MAX_SECONDS) -> t
         data = data.mean(axis=1)
     if data.ndim != 1 or not np.issubdtype(data.dtype, np.number):
         raise AudioError(f"expected (time,) or (time, channels) numbers, got shape {data.shape}")
-    if not MIN_RATE <= sample_rate <= MAX_RATE:
-        raise AudioError(f"unsupported sample rate {sample_rate} Hz (accepted: {MIN_RATE}-{MAX_RATE})")
+    _check_rate(sample_rate)
     if len(data) == 0:
         raise AudioError("audio has no samples")
     if len(data) / sample_rate > max_seconds:

@@ -21,11 +21,13 @@ class CheckpointError(ValueError):
 
 def save(path: str | Path, model, vocab=None, extra: dict | None = None) -> None:
     """Write atomically (a temporary file, then rename) so a stopped run leaves no half file.
-    A recognizer is saved with its vocabulary, a gender classifier without one."""
+    A recognizer is saved with its vocabulary, a gender classifier without one; the weights are
+    saved on the CPU whatever device the model trains on."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": GENDER_FORMAT if isinstance(model, GenderClassifier) else FORMAT,
-               "config": model.config.to_dict(), "model": model.state_dict(), **(extra or {})}
+               "config": model.config.to_dict(), **(extra or {}),
+               "model": {k: v.cpu() for k, v in model.state_dict().items()}}  # loads without a GPU
     if vocab is not None:
         payload["vocab"] = vocab.to_dict()
     tmp = path.with_suffix(path.suffix + ".tmp")

@@ -1,23 +1,18 @@
 """Both training scripts under torchrun: 2 CPU processes (gloo), one short epoch on the fixture
 clips; rank 0 writes the checkpoints, and a second run resumes from last.pt."""
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import free_port
 from seq2seq_asr import checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIPS = str(ROOT / "tests" / "fixtures" / "clips.csv")
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def torchrun(script: str, tmp_path: Path, epochs: int, *extra: str) -> list[dict]:

@@ -1,6 +1,5 @@
 """The HTTP service, started for real on a free localhost port and spoken to over HTTP."""
 import io
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +11,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from conftest import free_port
+
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIPS = {"espeak-ru-m3.wav": 601, "espeak-ru-lv-m3.wav": 599, "espeak-ru-steph3.mp3": 973880,
          "espeak-ru-belinda.wav": 5000}
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
