@@ -14,6 +14,7 @@ machines, run it under torchrun: each process trains on its shard of every epoch
     torchrun --nproc-per-node 4 train_recognition.py train.csv dev.csv --batch-size 32
 """
 import json
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -45,6 +46,9 @@ class TrainConfig:
     ctc_weight: float = 0.3  # 0 disables the CTC head
     label_smoothing: float = 0.1
     balance: float = 0.5  # speaker balancing: 0 none, 1 every speaker equally often
+    vtlp: float = 0.12  # training-time vocal tract warp within 1 +- vtlp (half the clips)
+    stretch: float = 0.0  # training-time tempo change within 1 +- stretch (every clip; 0: none)
+    schedule: str = "plateau"  # plateau: halve the lr when dev stalls; cosine: 1 warm-up epoch, then to 0 at --epochs
     patience: int = 5  # epochs without a better dev accuracy before stopping
     seed: int = 0
     threads: int = 2  # CPU threads, shared among the processes of a torchrun on CPUs
@@ -99,7 +103,24 @@ def plot_attention(model, example, vocab, path) -> None:
     plots.attention(weights[0].cpu().numpy(), words, path, title=f"{example.number} ({example.speaker})")
 
 
+SCHEDULES = ("plateau", "cosine")
+
+
+def make_scheduler(optimizer, cfg: TrainConfig):
+    """Stepped once an epoch with the dev accuracy (plateau) or without (cosine)."""
+    if cfg.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5, patience=1)
+    if cfg.schedule == "cosine":
+        warm_up = lambda e: min(1.0, (e + 1) / 2)  # noqa: E731  epoch 1 at half the lr
+        cosine = lambda e: 0.5 * (1 + math.cos(math.pi * min(e, cfg.epochs) / cfg.epochs))  # noqa: E731
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: warm_up(e) * cosine(e))
+    raise AssertionError(cfg.schedule)
+
+
 def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
+    if cfg.schedule not in SCHEDULES:
+        raise click.BadParameter(f"{cfg.schedule!r} is not one of {', '.join(SCHEDULES)}",
+                                 param_hint="--schedule")
     seed_everything(cfg.seed)
     rt = setup_runtime(cfg.device, cfg.amp, cfg.threads)
     out = Path(cfg.out)
@@ -131,8 +152,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
                                                      "processes": rt.world}, indent=2))
     model = Recognizer(model_cfg).to(rt.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
-                                                           patience=1)
+    scheduler = make_scheduler(optimizer, cfg)
     scaler = torch.amp.GradScaler("cuda", enabled=rt.amp)
     history = []
     if resume:
@@ -161,7 +181,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", file=sys.stderr, mininterval=5,
                    disable=not rt.main)
         for indices in bar:
-            batch = to_device(collate([train_set[i] for i in indices], vocab, generator), rt.device)
+            batch = to_device(collate([train_set[i] for i in indices], vocab, generator, cfg.vtlp,
+                                      cfg.stretch), rt.device)
             with torch.autocast(rt.device.type, dtype=torch.float16, enabled=rt.amp):
                 loss, att, ctc = trainer(batch)
             if rt.sum(float(not torch.isfinite(loss)))[0]:  # any process: skip the step everywhere
@@ -179,7 +200,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         if skipped:
             log(f"epoch {epoch}: {skipped} batches with a non-finite loss skipped")
         dev_loss, dev_acc = evaluate(loss_of, dev_set, vocab, rt)
-        scheduler.step(dev_acc)
+        scheduler.step(dev_acc) if cfg.schedule == "plateau" else scheduler.step()
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else None,
                         "dev_loss": dev_loss, "dev_accuracy": dev_acc,
                         "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - started)})

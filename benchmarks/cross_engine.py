@@ -1,6 +1,7 @@
 """The judge for voices never heard: leave one engine out.
 
     python benchmarks/cross_engine.py [--work data/cross_engine] [--train 6000 --epochs 10]
+    python benchmarks/cross_engine.py --corpus data/corpus2 --recipe long --epochs 20 --schedule cosine --stretch 0.2
 
 For each engine E (espeak, festival, rutts): train a recognizer and a gender classifier on the
 other engines only (a short schedule), then score them on E: `--eval` clips in every voice of E,
@@ -9,9 +10,11 @@ CER %, per speaker, per number range (<1000, >=1000), per speech rate (syllables
 per style (fluent / dictated word by word), and gender accuracy; the shipped model is scored on
 the same sets for comparison (it has heard every engine that its corpus had).
 
-Every step is resumable: corpora are generated once (from --seed) under --work, and the
-trainings resume from their last.pt; rerun the same command after a stop. Results go to
---work/results.json and to stdout as Markdown.
+Every step is resumable: corpora are generated once (from --seed) under --work (or an existing
+corpus with an `engine` column is used: --corpus), and the trainings resume from their last.pt;
+rerun the same command after a stop. A recipe (--recipe NAME with its training options) keeps
+its runs under --work/runs/NAME, so recipes can be compared on the same eval sets. Results go
+to --work/results.json (merged with those of earlier runs) and to stdout as Markdown.
 """
 import json
 import sys
@@ -104,35 +107,49 @@ def markdown(results: dict) -> str:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--threads", default=2, show_default=True)
 @click.option("--shipped/--no-shipped", default=True, help="Also score states/*.pt on every eval set.")
-def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped):
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
+              help="Train on this corpus (train.csv and dev.csv with an engine column) instead of "
+                   "generating --train/--dev clips under --work.")
+@click.option("--recipe", default="short", show_default=True,
+              help="A name for this training recipe; its runs go to --work/runs/RECIPE.")
+@click.option("--lr", default=train_recognition.TrainConfig.lr, show_default=True)
+@click.option("--schedule", default=train_recognition.TrainConfig.schedule, show_default=True,
+              type=click.Choice(train_recognition.SCHEDULES))
+@click.option("--stretch", default=train_recognition.TrainConfig.stretch, show_default=True)
+@click.option("--vtlp", default=train_recognition.TrainConfig.vtlp, show_default=True)
+def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped,
+         corpus, recipe, lr, schedule, stretch, vtlp):
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in engines.split(",") if e]
-    corpus = work / "corpus"
-    ensure_corpus(corpus, {"train": n_train, "dev": n_dev, "test": 0}, seed, ENGINES, True, 1.0)
-    results: dict = {}
+    if corpus is None:
+        corpus = work / "corpus"
+        ensure_corpus(corpus, {"train": n_train, "dev": n_dev, "test": 0}, seed, ENGINES, True, 1.0)
+    results_file = work / "results.json"
+    results: dict = json.loads(results_file.read_text()) if results_file.is_file() else {}
     for engine in engines:
         sets = {}
         for name, strength in (("clean", 0.0), ("augmented", 1.0)):
             root = work / f"eval-{engine}-{name}"
             ensure_corpus(root, {"test": n_eval}, seed + 1000, [engine], False, strength)
             sets[name] = root / "test.csv"
-        run = work / "runs" / f"minus-{engine}"
+        run = work / "runs" / recipe / f"minus-{engine}"
         train_csv, dev_csv = without(corpus / "train.csv", engine), without(corpus / "dev.csv", engine)
         cache = str(work / "cache")
         asr = train_recognition.train(
             train_recognition.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "recognizer"),
                                           epochs=epochs, patience=epochs, seed=seed, threads=threads,
-                                          cache=cache), ModelConfig())
+                                          cache=cache, lr=lr, schedule=schedule, stretch=stretch,
+                                          vtlp=vtlp), ModelConfig())
         gender = train_gender.train(
             train_gender.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "gender"),
                                      epochs=gender_epochs, seed=seed, threads=threads, cache=cache),
             train_gender.GenderConfig())
-        results[engine] = {}
         for name, csv in sets.items():
-            results[engine][name] = {f"trained without {engine}": evaluate(asr, gender, csv)}
+            scores = results.setdefault(engine, {}).setdefault(name, {})
+            scores[f"without {engine}, {recipe}"] = evaluate(asr, gender, csv)
             if shipped:
-                results[engine][name]["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv)
-        (work / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+                scores["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv)
+        results_file.write_text(json.dumps(results, indent=1, ensure_ascii=False))
         print(markdown({engine: results[engine]}), flush=True)
     print("\n" + markdown(results))
     for engine, sets in results.items():

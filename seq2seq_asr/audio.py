@@ -7,6 +7,7 @@ from_array:   samples (time,) or (time, channels) and their rate -> (time,) floa
 log_mel:      (time,) -> (frames, n_mels), 100 frames a second, normalized per utterance
 spec_augment: (frames, n_mels) -> the same with random time and frequency bands masked
 vtlp:         (frames, n_mels) -> the same as a vocal tract `alpha` times longer or shorter would give
+stretch:      (frames, n_mels) -> (frames / rate, n_mels), the same speech `rate` times faster
 
 Whatever cannot be transcribed raises AudioError with a plain reason. The length is checked
 from the file header before anything is decoded, at most MAX_SECONDS are ever read, and
@@ -22,6 +23,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 import torch
+import torch.nn.functional as F
 import torchaudio.functional as AF
 import torchaudio.transforms as T
 
@@ -225,10 +227,23 @@ def vtlp(feats: torch.Tensor, alpha: float) -> torch.Tensor:
     return feats[:, index - 1] * (1 - w) + feats[:, index] * w
 
 
-def perturb(feats: torch.Tensor, generator: torch.Generator, vtlp_range: float = 0.12) -> torch.Tensor:
-    """Training-time feature augmentation: a random VTLP warp in 1 +- vtlp_range (half the
-    clips), then SpecAugment."""
+def stretch(feats: torch.Tensor, rate: float) -> torch.Tensor:
+    """(frames, n_mels) -> (round(frames / rate), n_mels): the same speech `rate` times faster
+    (rate > 1: fewer frames), linearly interpolated along time."""
+    frames = max(1, round(len(feats) / rate))
+    return F.interpolate(feats.T[None], size=frames, mode="linear", align_corners=True)[0].T
+
+
+def perturb(feats: torch.Tensor, generator: torch.Generator, vtlp_range: float = 0.12,
+            stretch_range: float = 0.0) -> torch.Tensor:
+    """Training-time feature augmentation, drawn anew for every clip in every epoch: a random
+    VTLP warp in 1 +- vtlp_range (half the clips), a tempo change in 1 +- stretch_range (every
+    clip; 0: none), then SpecAugment."""
+    def uniform(half_width: float) -> float:
+        return 1 + half_width * (2 * float(torch.rand((), generator=generator)) - 1)
+
     if float(torch.rand((), generator=generator)) < 0.5:
-        alpha = 1 + vtlp_range * (2 * float(torch.rand((), generator=generator)) - 1)
-        feats = vtlp(feats, alpha)
+        feats = vtlp(feats, uniform(vtlp_range))
+    if stretch_range:
+        feats = stretch(feats, uniform(stretch_range))
     return spec_augment(feats, generator)

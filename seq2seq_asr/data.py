@@ -141,9 +141,11 @@ def pad_feats(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.nn.utils.rnn.pad_sequence([f.float() for f in feats], batch_first=True), lengths
 
 
-def collate(batch: list[Example], vocab, generator: torch.Generator | None = None) -> dict:
-    """Examples -> padded tensors; VTLP and SpecAugment when a generator is given."""
-    feats = [perturb(e.feats.float(), generator) if generator else e.feats for e in batch]
+def collate(batch: list[Example], vocab, generator: torch.Generator | None = None,
+            vtlp: float = 0.12, stretch: float = 0.0) -> dict:
+    """Examples -> padded tensors; with a generator, each clip perturbed (VTLP within 1 +- vtlp,
+    tempo within 1 +- stretch, SpecAugment: see audio.perturb)."""
+    feats = [perturb(e.feats.float(), generator, vtlp, stretch) if generator else e.feats for e in batch]
     feats, lengths = pad_feats(feats)
     labels = [torch.tensor(vocab.encode(list(e.words) or to_words(e.number))) for e in batch]
     pad = lambda xs: torch.nn.utils.rnn.pad_sequence(xs, batch_first=True)  # noqa: E731

@@ -119,3 +119,15 @@ def test_vtlp_moves_formants_and_keeps_shape():
     assert vtlp(feats, 0.88).argmax(1).float().mean() < 20
     g = torch.Generator().manual_seed(0)
     assert perturb(feats, g).shape == feats.shape
+    stretched = perturb(feats, g, stretch_range=0.3)
+    assert 7 <= len(stretched) <= 15 and stretched.shape[1] == N_MELS
+
+
+def test_stretch_changes_tempo_not_content():
+    from seq2seq_asr.audio import stretch
+    ramp = torch.linspace(0, 1, 100)[:, None].repeat(1, N_MELS)
+    fast, slow = stretch(ramp, 1.25), stretch(ramp, 0.8)
+    assert (len(fast), len(slow)) == (80, 125)
+    for x in (fast, slow):  # same start, same end, still a ramp
+        assert torch.allclose(x[[0, -1], 0], torch.tensor([0.0, 1.0])) and (x[1:, 0] > x[:-1, 0]).all()
+    assert torch.equal(stretch(ramp, 1.0), ramp)

@@ -40,6 +40,23 @@ def test_recognizer_trains_saves_and_resumes(tmp_path):
     assert checkpoint.load(tmp_path / "tuned" / "last.pt")[0].config.enc_hidden == 32
 
 
+def test_cosine_schedule_and_tempo_perturbation_train_and_resume(tmp_path):
+    extra = ("--enc-hidden", "16", "--dec-hidden", "16", "--schedule", "cosine", "--stretch", "0.2")
+    run(train_recognition, tmp_path, 1, *extra)
+    history = run(train_recognition, tmp_path, 3, *extra)
+    lrs = [h["lr"] for h in history]
+    assert len(lrs) == 3 and lrs[0] < lrs[1] and lrs[2] < lrs[1]  # warm-up, then down
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["train"]["schedule"] == "cosine" and config["train"]["stretch"] == 0.2
+
+
+def test_unknown_schedule_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "r"),
+                                                         "--schedule", "linear"])
+    assert result.exit_code == 2 and "linear" in result.output and "plateau" in result.output
+    assert not (tmp_path / "r").exists()
+
+
 def test_gender_trains_saves_and_resumes(tmp_path):
     assert len(run(train_gender, tmp_path, 1)) == 1
     history = run(train_gender, tmp_path, 2, "--export", str(tmp_path / "g.pt"))

@@ -1,0 +1,39 @@
+"""The leave-one-engine-out judge's bookkeeping: which rows train, how scores break down."""
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.cross_engine import breakdown, markdown, without  # noqa: E402
+
+FIXTURE = Path(__file__).parent / "fixtures" / "rutts.csv"
+
+
+def test_without_drops_only_the_left_out_engine(tmp_path):
+    table = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False)
+    table.loc[:2, "engine"] = "espeak"
+    csv = tmp_path / "train.csv"
+    table.to_csv(csv, index=False)
+    kept = pd.read_csv(without(csv, "rutts"), dtype=str, keep_default_na=False)
+    assert list(kept["engine"]) == ["espeak"] * 3
+    assert list(kept.columns) == list(table.columns)
+    assert len(pd.read_csv(without(csv, "festival"))) == len(table)
+
+
+def test_breakdown_by_range_rate_style_speaker_and_gender():
+    table = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False)
+    refs = table["transcription"].astype(int).tolist()
+    numbers = [refs[0] + 1] + refs[1:]  # the first clip wrong, the rest right
+    genders = list(table["gender"])
+    genders[1] = "male" if genders[1] == "female" else "female"
+    report = breakdown(table, numbers, genders)
+    n = len(table)
+    assert report["all"]["clips"] == n and abs(report["all"]["exact"] - 100 * (n - 1) / n) < 1e-9
+    assert sum(r["clips"] for r in report["range"].values()) == n
+    assert sum(r["clips"] for r in report["rate"].values()) == n
+    assert sum(r["clips"] for r in report["speaker"].values()) == n
+    first = table["spk_id"][0]
+    assert report["speaker"][first]["exact"] < 100
+    assert abs(report["gender"] - 100 * (n - 1) / n) < 1e-9
+    assert "| rutts | clean | short |" in markdown({"rutts": {"clean": {"short": report}}})
