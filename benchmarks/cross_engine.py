@@ -80,10 +80,17 @@ def evaluate(model_path: Path, gender_path: Path, csv: Path) -> dict:
     return breakdown(table, [r.number for r in results], [r.gender for r in results])
 
 
+def dev_accuracy(best: Path) -> float:
+    """Best exact % on the run's own dev set (the engines it trained on): tells a model that did
+    not learn from one that learned but does not carry over to the left-out engine."""
+    history = json.loads((best.parent / "history.json").read_text())
+    return 100 * max(h["dev_accuracy"] for h in history)
+
+
 def markdown(results: dict) -> str:
     lines = ["| left-out engine | eval set | model | clips | exact % | digit CER % | <1000 | >=1000 | "
-             + " | ".join(f"rate {n}" for _, _, n in RATE_BANDS) + " | dictated | gender % |",
-             "|" + "---|" * (10 + len(RATE_BANDS))]
+             + " | ".join(f"rate {n}" for _, _, n in RATE_BANDS) + " | dictated | gender % | own dev % |",
+             "|" + "---|" * (11 + len(RATE_BANDS))]
     for engine, sets in results.items():
         for name, models in sets.items():
             for model, r in models.items():
@@ -92,7 +99,8 @@ def markdown(results: dict) -> str:
                 d = r["style"]["dictation"]
                 cells.append(f"{d['exact']:.1f}" if d["clips"] else "-")
                 lines.append(f"| {engine} | {name} | {model} | {r['all']['clips']} | {r['all']['exact']:.2f} | "
-                             f"{r['all']['cer']:.2f} | " + " | ".join(cells) + f" | {r.get('gender', 0):.1f} |")
+                             f"{r['all']['cer']:.2f} | " + " | ".join(cells) + f" | {r.get('gender', 0):.1f} | "
+                             + (f"{r['dev']:.1f} |" if "dev" in r else "- |"))
     return "\n".join(lines)
 
 
@@ -146,7 +154,7 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
             train_gender.GenderConfig())
         for name, csv in sets.items():
             scores = results.setdefault(engine, {}).setdefault(name, {})
-            scores[f"without {engine}, {recipe}"] = evaluate(asr, gender, csv)
+            scores[f"without {engine}, {recipe}"] = evaluate(asr, gender, csv) | {"dev": dev_accuracy(asr)}
             if shipped:
                 scores["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv)
         results_file.write_text(json.dumps(results, indent=1, ensure_ascii=False))

@@ -36,4 +36,6 @@ def test_breakdown_by_range_rate_style_speaker_and_gender():
     first = table["spk_id"][0]
     assert report["speaker"][first]["exact"] < 100
     assert abs(report["gender"] - 100 * (n - 1) / n) < 1e-9
-    assert "| rutts | clean | short |" in markdown({"rutts": {"clean": {"short": report}}})
+    table = markdown({"rutts": {"clean": {"short": report | {"dev": 97.5}, "shipped": report}}})
+    assert "| rutts | clean | short |" in table and table.count("|\n") == 3
+    assert table.splitlines()[2].endswith("| 97.5 |") and table.endswith("| - |")
