@@ -158,6 +158,9 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     if resume:
         model.load_state_dict(resume["model"])
         optimizer.load_state_dict(resume["optimizer"])
+        if ("lr_lambdas" in resume["scheduler"]) != (cfg.schedule == "cosine"):
+            raise click.ClickException(f"{out / 'last.pt'} was trained with another --schedule: resume "
+                                       "with the options it started with, or train into a new --out")
         scheduler.load_state_dict(resume["scheduler"])
         history = json.loads(resume["history"])
         log(f"resuming after epoch {len(history)}")
@@ -200,7 +203,10 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         if skipped:
             log(f"epoch {epoch}: {skipped} batches with a non-finite loss skipped")
         dev_loss, dev_acc = evaluate(loss_of, dev_set, vocab, rt)
-        scheduler.step(dev_acc) if cfg.schedule == "plateau" else scheduler.step()
+        if cfg.schedule == "plateau":
+            scheduler.step(dev_acc)
+        else:
+            scheduler.step()
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else None,
                         "dev_loss": dev_loss, "dev_accuracy": dev_acc,
                         "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - started)})

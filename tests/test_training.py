@@ -48,6 +48,11 @@ def test_cosine_schedule_and_tempo_perturbation_train_and_resume(tmp_path):
     assert len(lrs) == 3 and lrs[0] < lrs[1] and lrs[2] < lrs[1]  # warm-up, then down
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["train"]["schedule"] == "cosine" and config["train"]["stretch"] == 0.2
+    args = [CLIPS, CLIPS, "--out", str(tmp_path / "run"), "--epochs", "4", "--threads", "1",
+            "--cache", str(tmp_path / "cache"), "--batch-size", "8", "--schedule", "plateau"]
+    result = CliRunner().invoke(train_recognition.main, args)
+    assert result.exit_code == 1 and "another --schedule" in result.output, result.output
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 3
 
 
 def test_unknown_schedule_is_a_usage_error(tmp_path):
