@@ -115,7 +115,7 @@ def markdown(results: dict) -> str:
 @click.option("--seed", default=0, show_default=True)
 @click.option("--threads", default=2, show_default=True)
 @click.option("--shipped/--no-shipped", default=True, help="Also score states/*.pt on every eval set.")
-@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Train on this corpus (train.csv and dev.csv with an engine column) instead of "
                    "generating --train/--dev clips under --work.")
 @click.option("--recipe", default="short", show_default=True,
