@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 import torch
+import torchaudio
 
 from normalizer import spoken_forms, to_words
 from seq2seq_asr.corpus import augment, voices
@@ -150,3 +151,57 @@ def test_codecs_write_files_the_reader_reads(tmp_path):
         seen.add(row["ext"])
         assert len(load_audio(tmp_path / row["filename"])) > 0.5 * 16000
     assert {"wav", "mp3", "ogg"} <= seen
+
+
+def _vowel(sr: int, f0: float = 120.0, seconds: float = 0.8) -> torch.Tensor:
+    """A crude vowel: a glottal pulse train at f0 through two formant resonances (700, 1200 Hz)."""
+    pulses = torch.zeros(int(sr * seconds))
+    pulses[:: int(sr / f0)] = 1.0
+    x = pulses
+    for centre in (700.0, 1200.0):
+        x = torchaudio.functional.equalizer_biquad(x, sr, centre, 30.0, 4.0)
+    return x / x.abs().max() * 0.5
+
+
+def _median_f0(x: torch.Tensor, sr: int) -> float:
+    import pyworld
+    f0, _ = pyworld.dio(x.double().numpy(), sr)
+    return float(np.median(f0[f0 > 0]))
+
+
+def _centroid(x: torch.Tensor, sr: int) -> float:
+    power = torch.fft.rfft(x).abs() ** 2
+    return float((torch.fft.rfftfreq(len(x), 1 / sr) * power).sum() / power.sum())
+
+
+def test_revoice_changes_pitch_and_formants_and_keeps_the_length():
+    sr = 16000
+    vowel = _vowel(sr)
+    same = augment.revoice(vowel, sr)
+    assert same.shape == vowel.shape and torch.isfinite(same).all()
+    assert same.abs().max() == pytest.approx(0.9, abs=1e-3)
+    assert _median_f0(same, sr) == pytest.approx(120, rel=0.05)
+    higher = augment.revoice(vowel, sr, pitch=1.5)
+    assert _median_f0(higher, sr) == pytest.approx(180, rel=0.05)
+    shorter_tract = augment.revoice(vowel, sr, formant=1.2)
+    assert _centroid(shorter_tract, sr) > 1.1 * _centroid(same, sr)
+    breathy = augment.revoice(vowel, sr, breath=2.5)
+    assert not torch.allclose(breathy, same, atol=1e-2)
+
+
+def test_revoice_is_its_own_draw():
+    """The WORLD voice comes from a generator of its own: the rest of a recipe is the same with
+    it or without it, and a share of 0 never revoices."""
+    for seed in range(30):
+        plain = augment.draw_recipe(np.random.default_rng(seed))
+        drawn = augment.draw_revoice(augment.draw_recipe(np.random.default_rng(seed)),
+                                     np.random.default_rng([seed, 3]), 0.5)
+        others = {k: v for k, v in drawn.to_dict().items() if not k.startswith(("revoice", "voice_"))}
+        assert others == {k: v for k, v in plain.to_dict().items() if k in others}
+        assert not augment.draw_revoice(augment.draw_recipe(np.random.default_rng(seed)),
+                                        np.random.default_rng(seed), 0.0).revoice
+    shares = [augment.draw_revoice(augment.Recipe(), np.random.default_rng(s), 0.4).revoice
+              for s in range(400)]
+    assert 0.3 < np.mean(shares) < 0.5
+    r = augment.draw_revoice(augment.Recipe(), np.random.default_rng(1), 1.0)
+    assert r.revoice and 0.7 <= r.voice_pitch <= 1.5 and 0.85 <= r.voice_formant <= 1.2

@@ -17,13 +17,15 @@ from .voices import ENGINES
 @click.option("--jobs", default=2, show_default=True, help="Worker processes.")
 @click.option("--strength", default=1.0, show_default=True,
               help="Augmentation strength: 0 clean, 1 the full mix.")
+@click.option("--revoice", default=0.0, show_default=True,
+              help="Share of clips said in a new voice made through the WORLD vocoder (0..1).")
 @click.option("--engines", default=",".join(ENGINES), show_default=True,
               help="Comma-separated engines to use (espeak, festival, rutts).")
 @click.option("--test-voices", type=click.Choice(["held-out", "all"]), default="held-out",
               show_default=True, help="The test split's voices: the held-out ones, or every voice "
                                       "of the engines (to score an engine left out of training).")
 def main(root: Path, train: int, dev: int, test: int, seed: int, jobs: int, strength: float,
-         engines: str, test_voices: str):
+         engines: str, test_voices: str, revoice: float):
     """Synthesize spoken Russian numbers into ROOT/{train,dev,test}.csv and audio folders."""
     start = time.time()
     chosen = tuple(e.strip() for e in engines.split(",") if e.strip())
@@ -33,7 +35,7 @@ def main(root: Path, train: int, dev: int, test: int, seed: int, jobs: int, stre
                                  f"choose from {', '.join(ENGINES)}", param_hint="--engines")
     try:
         paths = generate(root, {"train": train, "dev": dev, "test": test}, seed, jobs, strength,
-                         engines=chosen, held_out_test=test_voices == "held-out")
+                         engines=chosen, held_out_test=test_voices == "held-out", revoice=revoice)
     except RuntimeError as e:
         raise click.ClickException(str(e)) from None
     total = train + dev + test

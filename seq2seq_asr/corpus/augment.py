@@ -2,7 +2,9 @@
 float32 tensor of shape (time,) and is driven by an explicit numpy Generator, so a clip
 is the same for the same seed whatever process makes it.
 
-What a recipe can do, spanning how people speak and how their audio arrives: speed (tempo and
+What a recipe can do, spanning how people speak and how their audio arrives: a new voice made
+from the engine's through the WORLD vocoder (pitch level, intonation range, formants and
+breathiness changed, and the engine's own excitation replaced by WORLD's), speed (tempo and
 pitch together), tempo alone (0.6-1.7, phase vocoder), pitch alone, random EQ and spectral
 tilt, noise, a synthetic room, babble (other clips mixed low; generate.py supplies them),
 telephone band at 8 kHz, a random low-pass, leading/trailing silence, and the codec the file is
@@ -12,6 +14,7 @@ or Opus.
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import pyworld
 import torch
 import torchaudio.functional as AF
 
@@ -21,6 +24,32 @@ SAMPLE_RATES = [8000, 16000, 22050, 24000, 48000]
 def resample_to(x: torch.Tensor, sr: int, target: int) -> torch.Tensor:
     """(time,) at sr -> (time',) at target."""
     return x if sr == target else AF.resample(x, sr, target)
+
+
+def revoice(x: torch.Tensor, sr: int, pitch: float = 1.0, intonation: float = 1.0,
+            formant: float = 1.0, breath: float = 1.0, frame_ms: float = 5.0) -> torch.Tensor:
+    """Another speaker saying the same thing: analyse x with WORLD (F0, spectral envelope,
+    aperiodicity every `frame_ms`) and resynthesize it with F0 `pitch` times higher, its log-F0
+    swings around the mean `intonation` times wider (0: monotone), the envelope stretched
+    `formant` times up the frequency axis (> 1: a shorter vocal tract) and the aperiodicity
+    raised to 1 / `breath` (> 1: breathier). Same length and rate, peak 0.9."""
+    audio = x.double().numpy()
+    f0, times = pyworld.dio(audio, sr, frame_period=frame_ms)
+    f0 = pyworld.stonemask(audio, f0, times, sr)
+    envelope = pyworld.cheaptrick(audio, f0, times, sr)  # (frames, bins)
+    aperiodicity = pyworld.d4c(audio, f0, times, sr)
+    voiced = f0 > 0
+    if voiced.any():
+        log_f0 = np.log(f0[voiced])
+        mean = log_f0.mean()
+        f0[voiced] = np.exp(mean + np.log(pitch) + intonation * (log_f0 - mean))
+    bins = np.arange(envelope.shape[1])
+    source = np.clip(bins / formant, 0, bins[-1])
+    envelope = np.stack([np.interp(source, bins, frame) for frame in envelope])
+    aperiodicity = np.clip(aperiodicity, 1e-6, 1.0) ** (1 / breath)
+    y = pyworld.synthesize(f0, envelope, aperiodicity, sr, frame_period=frame_ms)[: len(audio)]
+    y = np.pad(y, (0, len(audio) - len(y)))
+    return torch.from_numpy(y / max(np.abs(y).max(), 1e-9) * 0.9).float()
 
 
 def speed(x: torch.Tensor, factor: float) -> torch.Tensor:
@@ -122,8 +151,13 @@ def pad_silence(x: torch.Tensor, sr: int, lead: float, trail: float) -> torch.Te
 
 @dataclass
 class Recipe:
-    """What is done to one clip; drawn by `draw_recipe`, applied by `apply`."""
+    """What is done to one clip; drawn by `draw_recipe` (and `draw_revoice`), applied by `apply`."""
 
+    revoice: bool = False  # through the WORLD vocoder with the four settings below
+    voice_pitch: float = 1.0
+    voice_intonation: float = 1.0
+    voice_formant: float = 1.0
+    voice_breath: float = 1.0
     speed: float = 1.0
     tempo: float = 1.0
     semitones: float = 0.0
@@ -191,10 +225,25 @@ def draw_recipe(rng: np.random.Generator, strength: float = 1.0) -> Recipe:
     return r
 
 
+def draw_revoice(r: Recipe, rng: np.random.Generator, share: float) -> Recipe:
+    """With probability `share`, make r speak in a new WORLD voice: pitch 0.7-1.5x, intonation
+    range 0.3-1.8x, formants 0.85-1.2x, breathiness 0.6-2.5x. Drawn from a generator of its own,
+    so that the rest of the recipe is the same with or without it."""
+    if rng.random() < share:
+        r.revoice = True
+        r.voice_pitch = float(np.exp(rng.uniform(np.log(0.7), np.log(1.5))))
+        r.voice_intonation = float(rng.uniform(0.3, 1.8))
+        r.voice_formant = float(np.exp(rng.uniform(np.log(0.85), np.log(1.2))))
+        r.voice_breath = float(np.exp(rng.uniform(np.log(0.6), np.log(2.5))))
+    return r
+
+
 def apply(x: torch.Tensor, sr: int, r: Recipe, rng: np.random.Generator,
           others: list[torch.Tensor] = ()) -> torch.Tensor:
     """Apply a recipe to (time,) audio at `sr`; returns (time,) audio at r.sample_rate.
     others: speech at `sr` for the babble (at least r.babble clips)."""
+    if r.revoice:
+        x = revoice(x, sr, r.voice_pitch, r.voice_intonation, r.voice_formant, r.voice_breath)
     if r.speed != 1.0:
         x = speed(x, r.speed)
     if r.tempo != 1.0:
