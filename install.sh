@@ -3,10 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+MBROLA="mbrola mbrola-cz2 mbrola-pl1 mbrola-cr1 $(echo mbrola-de{1..7})"  # voices.MBROLA_VOICES
 if command -v apt-get >/dev/null; then
+  # MBROLA and its voices are in Debian's contrib and non-free components (Ubuntu: multiverse)
+  . /etc/os-release
+  if [ "${ID:-}" = debian ]; then
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s %s-updates\nComponents: contrib non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$VERSION_CODENAME" "$VERSION_CODENAME" | $SUDO tee /etc/apt/sources.list.d/seq2seq-asr-contrib.sources >/dev/null
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    espeak-ng festival festvox-ru lame >/dev/null
+    espeak-ng festival festvox-ru lame $MBROLA >/dev/null
 fi
 python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip

@@ -1,3 +1,5 @@
+import subprocess
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -5,14 +7,15 @@ import soundfile as sf
 import torch
 import torchaudio
 
-from normalizer import spoken_forms, to_words
+from normalizer import WordVocab, spoken_forms, to_words
 from seq2seq_asr.corpus import augment, voices
+from seq2seq_asr.corpus.respell import SPELLINGS, respell
 from seq2seq_asr.corpus.generate import COLUMNS, generate
 from seq2seq_asr.corpus.generate import plan as generate_plan
 from seq2seq_asr.corpus.numbers import draw_number
 
 needs_tts = pytest.mark.skipif(bool(voices.missing_engines()),
-                               reason="espeak-ng/festival not installed (run install.sh)")
+                               reason="TTS engines not installed (run install.sh)")
 COUNTS = {"train": 10, "dev": 4, "test": 6}
 
 
@@ -63,7 +66,7 @@ def test_every_voice_of_every_engine_speaks():
     text = " ".join(to_words(231547))
     engines = set()
     for voice in voices.all_voices():
-        if voice.engine == "espeak":
+        if voice.engine in ("espeak", "mbrola"):
             audio, sr = voices.espeak(voice, text, rate=170, pitch=50)
         elif voice.engine == "rutts":
             audio, sr = voices.rutts(voice, text, rate=100)
@@ -75,6 +78,25 @@ def test_every_voice_of_every_engine_speaks():
         assert 1.5 < len(audio) / sr < 6.0, (voice, len(audio) / sr)
         assert np.abs(audio).max() > 0.05 and np.sqrt(np.mean(audio ** 2)) > 0.005, voice
     assert engines == set(voices.ENGINES)
+
+
+def test_every_number_word_has_a_respelling_in_every_mbrola_language():
+    words = {w for i in range(3, len(WordVocab())) for w in WordVocab().decode([i])}
+    assert len(words) == 41
+    for language, table in SPELLINGS.items():
+        assert set(table) == words, language
+        assert respell("двести тридцать одна тысяча", language).count(" ") == 3
+    with pytest.raises(KeyError):
+        respell("алло", "cs")
+
+
+@needs_tts
+def test_mbrola_voices_have_every_diphone_the_respellings_need():
+    """mbrola replaces a diphone its database lacks with silence (and warns): a gap in the word."""
+    for name, language, _ in voices.MBROLA_VOICES:
+        for word in SPELLINGS[language].values():
+            run = subprocess.run(["espeak-ng", "-v", f"mb-{name}", "--stdout", word], capture_output=True)
+            assert run.returncode == 0 and b"unknown" not in run.stderr, (name, word, run.stderr[:200])
 
 
 @needs_tts

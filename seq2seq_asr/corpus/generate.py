@@ -35,7 +35,7 @@ from .numbers import draw_number
 SPLITS = ("train", "dev", "test")
 COLUMNS = ["filename", "transcription", "spk_id", "gender", "ext", "samplerate", "words", "engine",
            "style", "rate"]
-ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58}  # of train/dev clips
+ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58, "mbrola": 0.2}  # of train/dev clips, relative
 DICTATION_SHARE = 0.25
 PAUSE_S = (0.03, 0.4)  # between dictated words
 VOWELS = re.compile("[аеёиоуыэюя]")
@@ -196,7 +196,7 @@ def generate(root: Path, counts: dict[str, int], seed: int = 0, jobs: int = 2,
              ) -> dict[str, Path]:
     """Make the corpus under `root`; returns {split: csv path}. `revoice`: the share of clips
     said in a new WORLD voice made from the engine's (augment.revoice)."""
-    missing = voices.missing_engines()
+    missing = voices.missing_engines(engines)
     if missing:
         raise RuntimeError(f"missing TTS programs: {', '.join(missing)} (run install.sh)")
     root = Path(root)

@@ -1,4 +1,4 @@
-"""Offline Russian TTS voices, three engines; each voice is one speaker id with its gender.
+"""Offline Russian TTS voices, four engines; each voice is one speaker id with its gender.
 
 - espeak-ng (formant synthesis): Russian and Latvian-accented Russian with many variants, and
   the Cyrillic-script languages uk, be, bg, sr, mk, kk, tt reading Russian text as accented
@@ -7,6 +7,9 @@
 - ru_tts (PyPI retro-ru-tts, a 1990 diphone synthesizer): its male and alternative female voice,
   each as several speakers with their own pitch and intonation; rate drawn per clip over a wide
   range.
+- MBROLA (diphones recorded from human speakers, Debian contrib/non-free `mbrola-*`), driven by
+  espeak-ng: Czech, Polish, Croatian and German voices reading Russian words respelled in their
+  own language (respell.py), as accented speakers with a human timbre.
 
 Tried and not usable offline (see README): RHVoice from PyPI (rhvoice-wrapper-bin clones
 its sources from GitHub at build time), Piper (its Russian voices are fetched from a model
@@ -20,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from .respell import respell
 
 # espeak-ng variants whose files declare a gender. Robotic ones (Demonic, UniRobot) left out.
 ESPEAK_FEMALE = ["Alicia", "Andrea", "Annie", "anika", "aunty", "belinda", "f1", "f2", "f3",
@@ -47,15 +52,24 @@ RUTTS_SPEAKERS = [("a", "male", 100, 100), ("b", "male", 70, 50), ("c", "male", 
                   ("c", "female", 75, 130), ("d", "female", 200, 20)]
 TEST_RUTTS = {"rutts-male-d", "rutts-female-d"}  # held out for the test split
 RUTTS_RATE = 10000  # Hz
-ENGINES = ("espeak", "festival", "rutts")
+# MBROLA databases: (name, language of respell.SPELLINGS, gender). cz1 and de8 lack diphones
+# the respellings need (mbrola replaces them with silence), so they are left out.
+MBROLA_VOICES = [("cz2", "cs", "male"), ("pl1", "pl", "female"), ("cr1", "hr", "male"),
+                 ("de1", "de", "female"), ("de2", "de", "male"), ("de3", "de", "female"),
+                 ("de4", "de", "male"), ("de5", "de", "female"), ("de6", "de", "male"),
+                 ("de7", "de", "female")]
+MBROLA_LANGUAGE = {name: language for name, language, _ in MBROLA_VOICES}
+MBROLA_DIR = Path("/usr/share/mbrola")
+TEST_MBROLA = {"mbrola-de3", "mbrola-de6"}  # held out for the test split
+ENGINES = ("espeak", "festival", "rutts", "mbrola")
 
 
 @dataclass(frozen=True)
 class Voice:
     spk_id: str
     gender: str  # "male" or "female"
-    engine: str  # "espeak", "festival" or "rutts"
-    name: str  # espeak "ru+f3", festival "voice_msu_ru_nsh_clunits", rutts "female:150:60"
+    engine: str  # "espeak", "festival", "rutts" or "mbrola"
+    name: str  # espeak "ru+f3", festival "voice_msu_ru_nsh_clunits", rutts "female:150:60", mbrola "mb-de2"
 
 
 def all_voices() -> list[Voice]:
@@ -68,25 +82,33 @@ def all_voices() -> list[Voice]:
                    Voice(f"espeak-{lang}-{male}", "male", "espeak", f"{lang}+{male}")]
     voices += [Voice(f"rutts-{gender}-{k}", gender, "rutts", f"{gender}:{pitch}:{intonation}")
                for k, gender, pitch, intonation in RUTTS_SPEAKERS]
+    voices += [Voice(f"mbrola-{name}", gender, "mbrola", f"mb-{name}") for name, _, gender in MBROLA_VOICES]
     return voices
 
 
 def is_test_voice(voice: Voice) -> bool:
     if voice.engine == "rutts":
         return voice.spk_id in TEST_RUTTS
+    if voice.engine == "mbrola":
+        return voice.spk_id in TEST_MBROLA
     if voice.engine == "espeak":
         lang, variant = voice.name.split("+")
         return lang in TEST_ACCENTS if lang in ESPEAK_ACCENTS else variant in TEST_VARIANTS
     return False
 
 
-def missing_engines() -> list[str]:
-    """Programs and packages the voices need that are not installed."""
-    missing = [p for p in ("espeak-ng", "text2wave") if shutil.which(p) is None]
-    try:
-        import retro_ru_tts  # noqa: F401
-    except ImportError:
-        missing.append("retro-ru-tts (Python package)")
+def missing_engines(engines=ENGINES) -> list[str]:
+    """Programs, packages and voice data that `engines` need and that are not installed."""
+    programs = {"espeak": ["espeak-ng"], "festival": ["text2wave"], "mbrola": ["espeak-ng", "mbrola"]}
+    missing = sorted({p for e in engines for p in programs.get(e, []) if shutil.which(p) is None})
+    if "rutts" in engines:
+        try:
+            import retro_ru_tts  # noqa: F401
+        except ImportError:
+            missing.append("retro-ru-tts (Python package)")
+    if "mbrola" in engines:
+        missing += [f"mbrola-{name} (voice)" for name, _, _ in MBROLA_VOICES
+                    if not (MBROLA_DIR / name / name).is_file()]
     return missing
 
 
@@ -104,10 +126,13 @@ def rutts(voice: Voice, text: str, rate: int, pitch_jitter: int = 0) -> tuple[np
 
 
 def espeak(voice: Voice, text: str, rate: int, pitch: int) -> tuple[np.ndarray, int]:
-    """Synthesize with espeak-ng. rate in words per minute (80..450), pitch 0..99.
-    Returns (samples float32 in [-1, 1], sample rate)."""
-    spelling = ACCENT_SPELLING.get(voice.name.split("+")[0], {})
-    text = "".join(spelling.get(c, c) for c in text)
+    """Synthesize with espeak-ng (and an MBROLA voice through it). rate in words per minute
+    (80..450), pitch 0..99. Returns (samples float32 in [-1, 1], sample rate)."""
+    if voice.engine == "mbrola":
+        text = respell(text, MBROLA_LANGUAGE[voice.name.removeprefix("mb-")])
+    else:
+        spelling = ACCENT_SPELLING.get(voice.name.split("+")[0], {})
+        text = "".join(spelling.get(c, c) for c in text)
     wav = subprocess.run(["espeak-ng", "-v", voice.name, "-s", str(rate), "-p", str(pitch),
                           "--stdout", text], check=True, capture_output=True).stdout
     with tempfile.SpooledTemporaryFile() as f:
