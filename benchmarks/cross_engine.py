@@ -12,7 +12,9 @@ the same sets for comparison (it has heard every engine that its corpus had).
 
 Every step is resumable: corpora are generated once (from --seed) under --work (or an existing
 corpus with an `engine` column is used: --corpus), and the trainings resume from their last.pt;
-rerun the same command after a stop. A recipe (--recipe NAME with its training options) keeps
+rerun the same command after a stop. A run is named by the engines it trained on, so a corpus
+without some engine (say espeak and festival only) trains once and is scored on each engine it
+lacks (ru_tts and MBROLA). A recipe (--recipe NAME with its training options) keeps
 its runs under --work/runs/NAME, so recipes can be compared on the same eval sets. Results go
 to --work/results.json (merged with those of earlier runs) and to stdout as Markdown.
 """
@@ -50,6 +52,10 @@ def without(csv: Path, engine: str) -> Path:
         table = pd.read_csv(csv, dtype=str, keep_default_na=False)
         table[table["engine"] != engine].to_csv(out, index=False)
     return out
+
+
+def engines_of(csv: Path) -> list[str]:
+    return sorted(set(pd.read_csv(csv, dtype=str, keep_default_na=False)["engine"]))
 
 
 def breakdown(table: pd.DataFrame, numbers: list, genders: list) -> dict:
@@ -140,8 +146,9 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
             root = work / f"eval-{engine}-{name}"
             ensure_corpus(root, {"test": n_eval}, seed + 1000, [engine], False, strength)
             sets[name] = root / "test.csv"
-        run = work / "runs" / recipe / f"minus-{engine}"
         train_csv, dev_csv = without(corpus / "train.csv", engine), without(corpus / "dev.csv", engine)
+        # named by the engines it hears: leaving out an engine the corpus never had reuses the run
+        run = work / "runs" / recipe / ("on-" + "+".join(engines_of(train_csv)))
         cache = str(work / "cache")
         asr = train_recognition.train(
             train_recognition.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "recognizer"),

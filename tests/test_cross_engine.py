@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.cross_engine import breakdown, markdown, without  # noqa: E402
+from benchmarks.cross_engine import breakdown, engines_of, markdown, without  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rutts.csv"
 
@@ -19,6 +19,9 @@ def test_without_drops_only_the_left_out_engine(tmp_path):
     assert list(kept["engine"]) == ["espeak"] * 3
     assert list(kept.columns) == list(table.columns)
     assert len(pd.read_csv(without(csv, "festival"))) == len(table)
+    # runs are named by the engines heard: leaving out either absent engine names the same run
+    assert engines_of(without(csv, "festival")) == ["espeak", "rutts"] == engines_of(without(csv, "mbrola"))
+    assert engines_of(without(csv, "rutts")) == ["espeak"]
 
 
 def test_breakdown_by_range_rate_style_speaker_and_gender():
