@@ -46,10 +46,13 @@ def ensure_corpus(root: Path, counts: dict, seed: int, engines, held_out_test: b
 
 
 def without(csv: Path, engine: str) -> Path:
-    """The rows of a corpus CSV not spoken by `engine`, written beside it."""
+    """The rows of a corpus CSV not spoken by `engine`, written beside it (the CSV itself when
+    `engine` never speaks in it, so that its feature cache is reused)."""
     out = csv.with_name(f"{csv.stem}-minus-{engine}.csv")
     if not out.is_file():
         table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        if engine not in set(table["engine"]):
+            return csv
         table[table["engine"] != engine].to_csv(out, index=False)
     return out
 

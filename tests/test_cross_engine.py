@@ -18,7 +18,7 @@ def test_without_drops_only_the_left_out_engine(tmp_path):
     kept = pd.read_csv(without(csv, "rutts"), dtype=str, keep_default_na=False)
     assert list(kept["engine"]) == ["espeak"] * 3
     assert list(kept.columns) == list(table.columns)
-    assert len(pd.read_csv(without(csv, "festival"))) == len(table)
+    assert without(csv, "festival") == csv  # nothing to drop: the same file, the same feature cache
     # runs are named by the engines heard: leaving out either absent engine names the same run
     assert engines_of(without(csv, "festival")) == ["espeak", "rutts"] == engines_of(without(csv, "mbrola"))
     assert engines_of(without(csv, "rutts")) == ["espeak"]
