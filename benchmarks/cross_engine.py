@@ -19,6 +19,7 @@ its runs under --work/runs/NAME, so recipes can be compared on the same eval set
 to --work/results.json (merged with those of earlier runs) and to stdout as Markdown.
 """
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -113,6 +114,18 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def merge(results_file: Path, engine: str, new: dict) -> dict:
+    """Add one engine's scores {eval set: {model: report}} to results_file, read afresh (recipes
+    may run side by side), and write it back atomically; returns every result."""
+    results = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    for name, models in new.items():
+        results.setdefault(engine, {}).setdefault(name, {}).update(models)
+    tmp = results_file.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    tmp.replace(results_file)
+    return results
+
+
 @click.command()
 @click.option("--work", default="data/cross_engine", type=click.Path(path_type=Path), show_default=True)
 @click.option("--engines", default=",".join(ENGINES), show_default=True, help="Engines to leave out, in turn.")
@@ -142,9 +155,9 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
         corpus = work / "corpus"
         ensure_corpus(corpus, {"train": n_train, "dev": n_dev, "test": 0}, seed, ENGINES, True, 1.0)
     results_file = work / "results.json"
-    results: dict = json.loads(results_file.read_text()) if results_file.is_file() else {}
+    results: dict = {}
     for engine in engines:
-        sets = {}
+        sets, new = {}, {}
         for name, strength in (("clean", 0.0), ("augmented", 1.0)):
             root = work / f"eval-{engine}-{name}"
             ensure_corpus(root, {"test": n_eval}, seed + 1000, [engine], False, strength)
@@ -163,11 +176,11 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
                                      epochs=gender_epochs, seed=seed, threads=threads, cache=cache),
             train_gender.GenderConfig())
         for name, csv in sets.items():
-            scores = results.setdefault(engine, {}).setdefault(name, {})
+            scores = new.setdefault(name, {})
             scores[f"without {engine}, {recipe}"] = evaluate(asr, gender, csv) | {"dev": dev_accuracy(asr)}
             if shipped:
                 scores["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv)
-        results_file.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+        results = merge(results_file, engine, new)
         print(markdown({engine: results[engine]}), flush=True)
     print("\n" + markdown(results))
     for engine, sets in results.items():

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.cross_engine import breakdown, engines_of, markdown, without  # noqa: E402
+from benchmarks.cross_engine import breakdown, engines_of, markdown, merge, without  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rutts.csv"
 
@@ -42,3 +42,16 @@ def test_breakdown_by_range_rate_style_speaker_and_gender():
     table = markdown({"rutts": {"clean": {"short": report | {"dev": 97.5}, "shipped": report}}})
     assert "| rutts | clean | short |" in table and table.count("|\n") == 3
     assert table.splitlines()[2].endswith("| 97.5 |") and table.endswith("| - |")
+
+
+def test_recipes_side_by_side_keep_each_others_results(tmp_path):
+    """Two recipes run at once, each writing results.json when an engine is done: neither may
+    drop what the other wrote since it started."""
+    results = tmp_path / "results.json"
+    merge(results, "rutts", {"clean": {"without rutts, a": {"x": 1}}})
+    merge(results, "rutts", {"clean": {"without rutts, b": {"x": 2}}, "augmented": {"shipped": {"x": 3}}})
+    merge(results, "mbrola", {"clean": {"without mbrola, a": {"x": 4}}})
+    both = merge(results, "rutts", {"clean": {"without rutts, a": {"x": 5}}})
+    assert both["rutts"]["clean"] == {"without rutts, a": {"x": 5}, "without rutts, b": {"x": 2}}
+    assert both["rutts"]["augmented"] == {"shipped": {"x": 3}} and "mbrola" in both
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
