@@ -59,6 +59,7 @@ def without(csv: Path, engine: str) -> Path:
 
 
 def engines_of(csv: Path) -> list[str]:
+    """The engines that speak in a corpus CSV, sorted."""
     return sorted(set(pd.read_csv(csv, dtype=str, keep_default_na=False)["engine"]))
 
 

@@ -1,4 +1,5 @@
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -81,13 +82,22 @@ def test_every_voice_of_every_engine_speaks():
 
 
 def test_every_number_word_has_a_respelling_in_every_mbrola_language():
-    words = {w for i in range(3, len(WordVocab())) for w in WordVocab().decode([i])}
+    vocab = WordVocab()
+    words = {w for i in range(3, len(vocab)) for w in vocab.decode([i])}
     assert len(words) == 41
     for language, table in SPELLINGS.items():
         assert set(table) == words, language
         assert respell("двести тридцать одна тысяча", language).count(" ") == 3
     with pytest.raises(KeyError):
         respell("алло", "cs")
+
+
+def test_install_sh_installs_every_mbrola_voice():
+    script = (Path(__file__).parent.parent / "install.sh").read_text()
+    listed = script.split("MBROLA=", 1)[1].split("\n", 1)[0]
+    expanded = subprocess.run(["bash", "-c", f"echo {listed.split('#')[0]}"], capture_output=True,
+                              text=True, check=True).stdout.split()
+    assert set(expanded) == {"mbrola"} | {f"mbrola-{name}" for name, _, _ in voices.MBROLA_VOICES}
 
 
 @needs_tts

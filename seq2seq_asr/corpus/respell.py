@@ -1,8 +1,9 @@
 """Russian number words respelled in another language's spelling, so that an MBROLA voice of
 that language (driven by espeak-ng's text rules for it) says them the way a native speaker of
-it would read Russian: an accented speaker with a recorded human voice.
+it would read Russian: an accented speaker with a recorded human voice. German is given as
+espeak-ng phoneme input instead, as its spelling rules would spell out clusters such as "dw".
 
-Each table maps the 44 number words (normalizer.WordVocab) to how they sound in Russian, not to
+Each table maps the 41 number words (normalizer.WordVocab) to how they sound in Russian, not to
 how they are written: unstressed о reads а (сорок -> "sorak"), soft consonants keep their
 softness where the spelling has a way to show it (Czech ť ď ě, Polish ć ś dzi, Croatian ć đ),
 ы reads y in Polish and i elsewhere. Czech marks the Russian stressed vowel long (á é í ó ú ý),
@@ -51,7 +52,7 @@ CROATIAN = {
     "тысяч": "tisić",
 }
 
-GERMAN = {  # espeak-ng phoneme input ([[...]]): German spelling rules would spell out "dw", "sj" ...
+GERMAN = {  # espeak-ng phoneme input ([[...]], German phonemes)
     "один": "[[ad'i:n]]", "одна": "[[adn'a:]]", "два": "[[dv'a:]]", "две": "[[dvj'e:]]",
     "три": "[[tr'i:]]", "четыре": "[[tSit'i:ri@]]", "пять": "[[pj'a:t]]", "шесть": "[[S'Est]]",
     "семь": "[[sj'Em]]", "восемь": "[[v'o:sim]]", "девять": "[[dj'e:vit]]",
