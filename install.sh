@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-MBROLA="mbrola mbrola-cz2 mbrola-pl1 mbrola-cr1 $(echo mbrola-de{1..7})"  # voices.MBROLA_VOICES
+MBROLA="mbrola mbrola-cz2 mbrola-pl1 mbrola-cr1 $(echo mbrola-de{1..7} mbrola-fr{2,4} mbrola-hu1 mbrola-ro1 mbrola-lt{1,2} mbrola-es{1,2} mbrola-mx{1,2} mbrola-pt1)"  # voices.MBROLA_VOICES
 if command -v apt-get >/dev/null; then
   # MBROLA and its voices are in Debian's contrib and non-free components (Ubuntu: multiverse)
   . /etc/os-release

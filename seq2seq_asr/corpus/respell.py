@@ -1,7 +1,10 @@
 """Russian number words respelled in another language's spelling, so that an MBROLA voice of
 that language (driven by espeak-ng's text rules for it) says them the way a native speaker of
 it would read Russian: an accented speaker with a recorded human voice. German is given as
-espeak-ng phoneme input instead, as its spelling rules would spell out clusters such as "dw".
+espeak-ng phoneme input instead, as its spelling rules would spell out clusters such as "dw";
+so are French, Hungarian, Romanian, Lithuanian, Spanish and Portuguese, with one table of
+phonemes their MBROLA voices all have (Spanish and Portuguese ones lack the diphones of the
+affricate ts: they say it as t-s).
 
 Each table maps the 41 number words (normalizer.WordVocab) to how they sound in Russian, not to
 how they are written: unstressed о reads а (сорок -> "sorak"), soft consonants keep their
@@ -70,7 +73,30 @@ GERMAN = {  # espeak-ng phoneme input ([[...]], German phonemes)
     "тысяч": "[[t'IsitS]]",
 }
 
-SPELLINGS = {"cs": CZECH, "pl": POLISH, "hr": CROATIAN, "de": GERMAN}
+PHONEMES = {  # espeak-ng phoneme input, the phonemes most languages share (no long vowels)
+    "один": "ad'in", "одна": "adn'a", "два": "dv'a", "две": "dvj'e", "три": "tr'i",
+    "четыре": "tSit'irje", "пять": "pj'at", "шесть": "S'est", "семь": "sj'em", "восемь": "v'osim",
+    "девять": "dj'evit", "десять": "dj'esit", "одиннадцать": "ad'inatsat",
+    "двенадцать": "dvjen'atsat", "тринадцать": "trin'atsat", "четырнадцать": "tSit'irnatsat",
+    "пятнадцать": "pitn'atsat", "шестнадцать": "Sisn'atsat", "семнадцать": "simn'atsat",
+    "восемнадцать": "vasimn'atsat", "девятнадцать": "divitn'atsat", "двадцать": "dv'atsat",
+    "тридцать": "tr'itsat", "сорок": "s'orak", "пятьдесят": "piddisj'at",
+    "шестьдесят": "Sizdisj'at", "семьдесят": "sj'emdisjat", "восемьдесят": "v'osimdisjat",
+    "девяносто": "divjan'osta", "сто": "st'o", "двести": "dvj'esti", "триста": "tr'ista",
+    "четыреста": "tSit'irjesta", "пятьсот": "pits'ot", "шестьсот": "Siss'ot", "семьсот": "sims'ot",
+    "восемьсот": "vasims'ot", "девятьсот": "divits'ot", "тысяча": "t'isitSa", "тысячи": "t'isitSi",
+    "тысяч": "t'isitS",
+}
+
+
+def _phoneme_input(table: dict[str, str], split_ts: bool = False) -> dict[str, str]:
+    """Phoneme table -> espeak-ng input ([[...]]); split_ts says ts as t, a syllable break, s."""
+    return {w: f"[[{p.replace('ts', 't-s') if split_ts else p}]]" for w, p in table.items()}
+
+
+SPELLINGS = {"cs": CZECH, "pl": POLISH, "hr": CROATIAN, "de": GERMAN,
+             **{lang: _phoneme_input(PHONEMES) for lang in ("fr", "hu", "ro", "lt")},
+             **{lang: _phoneme_input(PHONEMES, split_ts=True) for lang in ("es", "pt")}}
 
 
 def respell(text: str, language: str) -> str:

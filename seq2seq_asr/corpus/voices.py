@@ -8,8 +8,9 @@
   each as several speakers with their own pitch and intonation; rate drawn per clip over a wide
   range.
 - MBROLA (diphones recorded from human speakers, Debian contrib/non-free `mbrola-*`), driven by
-  espeak-ng: Czech, Polish, Croatian and German voices reading Russian words respelled in their
-  own language (respell.py), as accented speakers with a human timbre.
+  espeak-ng: Czech, Polish, Croatian, German, French, Hungarian, Romanian, Lithuanian, Spanish
+  and Portuguese voices reading Russian words respelled for their own language (respell.py), as
+  accented speakers with a human timbre.
 
 Tried and not usable offline (see README): RHVoice from PyPI (rhvoice-wrapper-bin clones
 its sources from GitHub at build time), Piper (its Russian voices are fetched from a model
@@ -52,15 +53,19 @@ RUTTS_SPEAKERS = [("a", "male", 100, 100), ("b", "male", 70, 50), ("c", "male", 
                   ("c", "female", 75, 130), ("d", "female", 200, 20)]
 TEST_RUTTS = {"rutts-male-d", "rutts-female-d"}  # held out for the test split
 RUTTS_RATE = 10000  # Hz
-# MBROLA databases: (name, language of respell.SPELLINGS, gender). cz1 and de8 lack diphones
-# the respellings need (mbrola replaces them with silence), so they are left out.
+# MBROLA databases: (name, language of respell.SPELLINGS, gender). cz1, de8, the Italian,
+# Brazilian and es3/es4/vz1 ones lack diphones the respellings need (mbrola replaces them with
+# silence), so they are left out.
 MBROLA_VOICES = [("cz2", "cs", "male"), ("pl1", "pl", "female"), ("cr1", "hr", "male"),
                  ("de1", "de", "female"), ("de2", "de", "male"), ("de3", "de", "female"),
                  ("de4", "de", "male"), ("de5", "de", "female"), ("de6", "de", "male"),
-                 ("de7", "de", "female")]
+                 ("de7", "de", "female"), ("fr2", "fr", "female"), ("fr4", "fr", "female"),
+                 ("hu1", "hu", "female"), ("ro1", "ro", "male"), ("lt1", "lt", "male"),
+                 ("lt2", "lt", "male"), ("es1", "es", "male"), ("es2", "es", "male"),
+                 ("mx1", "es", "male"), ("mx2", "es", "male"), ("pt1", "pt", "female")]
 MBROLA_LANGUAGE = {name: language for name, language, _ in MBROLA_VOICES}
 MBROLA_DIR = Path("/usr/share/mbrola")
-TEST_MBROLA = {"mbrola-de3", "mbrola-de6"}  # held out for the test split
+TEST_MBROLA = {"mbrola-de3", "mbrola-de6", "mbrola-fr4", "mbrola-mx2"}  # held out for the test split
 ENGINES = ("espeak", "festival", "rutts", "mbrola")
 
 
