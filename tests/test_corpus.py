@@ -110,6 +110,15 @@ def test_mbrola_voices_have_every_diphone_the_respellings_need():
 
 
 @needs_tts
+def test_a_missing_mbrola_diphone_stops_synthesis(monkeypatch):
+    """Rather than a clip with a silent gap where a sound should be (de1 has no word-initial N)."""
+    voice = next(v for v in voices.all_voices() if v.name == "mb-de1")
+    monkeypatch.setattr(voices, "respell", lambda text, language: "[[N'a]]")
+    with pytest.raises(RuntimeError, match="mb-de1 lacks a diphone"):
+        voices.espeak(voice, "два", rate=150, pitch=50)
+
+
+@needs_tts
 def test_rutts_rate_spans_slow_to_brisk():
     voice = next(v for v in voices.all_voices() if v.engine == "rutts")
     text = " ".join(to_words(231547))

@@ -138,8 +138,12 @@ def espeak(voice: Voice, text: str, rate: int, pitch: int) -> tuple[np.ndarray, 
     else:
         spelling = ACCENT_SPELLING.get(voice.name.split("+")[0], {})
         text = "".join(spelling.get(c, c) for c in text)
-    wav = subprocess.run(["espeak-ng", "-v", voice.name, "-s", str(rate), "-p", str(pitch),
-                          "--stdout", text], check=True, capture_output=True).stdout
+    run = subprocess.run(["espeak-ng", "-v", voice.name, "-s", str(rate), "-p", str(pitch),
+                          "--stdout", text], check=True, capture_output=True)
+    if voice.engine == "mbrola" and b"unknown" in run.stderr:  # mbrola put silence for a diphone
+        raise RuntimeError(f"{voice.name} lacks a diphone of {text!r}: "
+                           f"{run.stderr.decode(errors='replace').splitlines()[0]}")
+    wav = run.stdout
     with tempfile.SpooledTemporaryFile() as f:
         f.write(_fix_wav_sizes(wav))
         f.seek(0)
