@@ -119,6 +119,14 @@ def test_a_missing_mbrola_diphone_stops_synthesis(monkeypatch):
 
 
 @needs_tts
+def test_a_diphone_missing_across_words_is_said_with_a_break():
+    """cr1 assimilates ć đ across the words to dZ' dZ', a diphone it lacks; a short break avoids it."""
+    voice = next(v for v in voices.all_voices() if v.name == "mb-cr1")
+    together, sr = voices.espeak(voice, "двадцать девять", rate=150, pitch=50)
+    assert 0.8 < len(together) / sr < 3.0
+
+
+@needs_tts
 def test_rutts_rate_spans_slow_to_brisk():
     voice = next(v for v in voices.all_voices() if v.engine == "rutts")
     text = " ".join(to_words(231547))

@@ -138,11 +138,17 @@ def espeak(voice: Voice, text: str, rate: int, pitch: int) -> tuple[np.ndarray, 
     else:
         spelling = ACCENT_SPELLING.get(voice.name.split("+")[0], {})
         text = "".join(spelling.get(c, c) for c in text)
-    run = subprocess.run(["espeak-ng", "-v", voice.name, "-s", str(rate), "-p", str(pitch),
-                          "--stdout", text], check=True, capture_output=True)
+    def say(text):
+        return subprocess.run(["espeak-ng", "-v", voice.name, "-s", str(rate), "-p", str(pitch),
+                               "--stdout", text], check=True, capture_output=True)
+    run = say(text)
     if voice.engine == "mbrola" and b"unknown" in run.stderr:  # mbrola put silence for a diphone
-        raise RuntimeError(f"{voice.name} lacks a diphone of {text!r}: "
-                           f"{run.stderr.decode(errors='replace').splitlines()[0]}")
+        # espeak-ng assimilates sounds across words (Croatian ć đ -> dZ' dZ'), which can make a
+        # diphone no single word has: then say the words with a short break between them.
+        run = say(" [[_]] ".join(text.split()))
+        if b"unknown" in run.stderr:
+            raise RuntimeError(f"{voice.name} lacks a diphone of {text!r}: "
+                               f"{run.stderr.decode(errors='replace').splitlines()[0]}")
     wav = run.stdout
     with tempfile.SpooledTemporaryFile() as f:
         f.write(_fix_wav_sizes(wav))
