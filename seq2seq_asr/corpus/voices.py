@@ -138,9 +138,9 @@ def espeak(voice: Voice, text: str, rate: int, pitch: int) -> tuple[np.ndarray, 
     else:
         spelling = ACCENT_SPELLING.get(voice.name.split("+")[0], {})
         text = "".join(spelling.get(c, c) for c in text)
-    def say(text):
+    def say(line: str) -> subprocess.CompletedProcess:
         return subprocess.run(["espeak-ng", "-v", voice.name, "-s", str(rate), "-p", str(pitch),
-                               "--stdout", text], check=True, capture_output=True)
+                               "--stdout", line], check=True, capture_output=True)
     run = say(text)
     if voice.engine == "mbrola" and b"unknown" in run.stderr:  # mbrola put silence for a diphone
         # espeak-ng assimilates sounds across words (Croatian ć đ -> dZ' dZ'), which can make a
