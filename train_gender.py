@@ -72,13 +72,16 @@ def train(cfg: TrainConfig, model_cfg: GenderConfig) -> Path:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     log = (lambda *a: print(*a, file=sys.stderr)) if rt.main else (lambda *a: None)
+    resume = checkpoint.read(out / "last.pt", checkpoint.GENDER_FORMAT) if (out / "last.pt").is_file() else None
+    if resume:  # as it started
+        model_cfg = checkpoint.gender_config(resume)
     if rt.main:
         (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
                                                      "processes": rt.world}, indent=2))
     if not rt.main:
         rt.barrier()  # rank 0 fills the feature cache first
-    train_set, train_labels = labelled(load_split(cfg.train_csv, cfg.cache, cfg.threads))
-    dev_set, dev_labels = labelled(load_split(cfg.dev_csv, cfg.cache, cfg.threads))
+    train_set, train_labels = labelled(load_split(cfg.train_csv, cfg.cache, cfg.threads, model_cfg.floor_db))
+    dev_set, dev_labels = labelled(load_split(cfg.dev_csv, cfg.cache, cfg.threads, model_cfg.floor_db))
     if rt.main:
         rt.barrier()
     if cfg.limit:
@@ -91,11 +94,10 @@ def train(cfg: TrainConfig, model_cfg: GenderConfig) -> Path:
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scaler = torch.amp.GradScaler("cuda", enabled=rt.amp)
     history, best = [], -1.0
-    if (out / "last.pt").is_file():
-        state = checkpoint.read(out / "last.pt", checkpoint.GENDER_FORMAT)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        history = json.loads(state["history"])
+    if resume:
+        model.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        history = json.loads(resume["history"])
         best = max(h["dev_accuracy"] for h in history)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, cfg.epochs,
                                                            last_epoch=len(history) - 1)
@@ -141,10 +143,12 @@ def train(cfg: TrainConfig, model_cfg: GenderConfig) -> Path:
 @click.argument("train_csv", type=click.Path(exists=True, dir_okay=False))
 @click.argument("dev_csv", type=click.Path(exists=True, dir_okay=False))
 @config_options(TrainConfig, skip=("train_csv", "dev_csv"))
+@click.option("--floor-db", default=GenderConfig.floor_db, show_default=True,
+              help="Feature floor under each clip's peak, dB (0: none): the recognizer's it runs beside.")
 @click.option("--export", type=click.Path(dir_okay=False), help="Copy best.pt here when done.")
-def main(export, **kwargs):
+def main(floor_db, export, **kwargs):
     """Train the gender classifier on TRAIN_CSV, choosing the best epoch on DEV_CSV."""
-    train_and_export(lambda: train(TrainConfig(**kwargs), GenderConfig()), export)
+    train_and_export(lambda: train(TrainConfig(**kwargs), GenderConfig(floor_db=floor_db)), export)
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,7 @@ import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import click
@@ -129,10 +129,17 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     model_cfg.vocab_size = len(vocab)
     log = (lambda *a: print(*a, file=sys.stderr)) if rt.main else (lambda *a: None)
 
+    resume = checkpoint.read(out / "last.pt") if (out / "last.pt").is_file() else None
+    init = checkpoint.read(cfg.init) if cfg.init and not resume else None
+    if resume:  # as it started
+        model_cfg = checkpoint.recognizer_config(resume)
+    elif init:  # its architecture, but the features asked for now
+        model_cfg = replace(checkpoint.recognizer_config(init), floor_db=model_cfg.floor_db)
+
     if not rt.main:
         rt.barrier()  # rank 0 fills the feature cache first; the others then read it
-    train_set = load_split(cfg.train_csv, cfg.cache, cfg.threads)
-    dev_set = load_split(cfg.dev_csv, cfg.cache, cfg.threads)
+    train_set = load_split(cfg.train_csv, cfg.cache, cfg.threads, model_cfg.floor_db)
+    dev_set = load_split(cfg.dev_csv, cfg.cache, cfg.threads, model_cfg.floor_db)
     if rt.main:
         rt.barrier()
     if cfg.limit:
@@ -143,10 +150,6 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         f"dev {len(dev_set)} clips; {rt.world} process(es) on {rt.device}"
         f"{', mixed precision' if rt.amp else ''}")
 
-    resume = checkpoint.read(out / "last.pt") if (out / "last.pt").is_file() else None
-    init = checkpoint.read(cfg.init) if cfg.init and not resume else None
-    if resume or init:
-        model_cfg = ModelConfig(**(resume or init)["config"])
     if rt.main:
         (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
                                                      "processes": rt.world}, indent=2))
@@ -233,11 +236,14 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
 @click.option("--enc-hidden", default=ModelConfig.enc_hidden, show_default=True)
 @click.option("--dec-hidden", default=ModelConfig.dec_hidden, show_default=True)
 @click.option("--no-ctc", is_flag=True, help="Train without the CTC head.")
+@click.option("--floor-db", default=ModelConfig.floor_db, show_default=True,
+              help="Feature floor under each clip's peak, dB (0: none); with --init it replaces the "
+                   "initial model's.")
 @click.option("--export", type=click.Path(dir_okay=False), help="Copy best.pt here when done.")
-def main(enc_hidden, dec_hidden, no_ctc, export, **kwargs):
+def main(enc_hidden, dec_hidden, no_ctc, floor_db, export, **kwargs):
     """Train the number recognizer on TRAIN_CSV, choosing the best epoch on DEV_CSV."""
     cfg = TrainConfig(**kwargs)
-    model_cfg = ModelConfig(enc_hidden=enc_hidden, dec_hidden=dec_hidden,
+    model_cfg = ModelConfig(enc_hidden=enc_hidden, dec_hidden=dec_hidden, floor_db=floor_db,
                             ctc=not no_ctc and cfg.ctc_weight > 0)
     train_and_export(lambda: train(cfg, model_cfg), export)
 

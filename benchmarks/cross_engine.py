@@ -148,8 +148,10 @@ def merge(results_file: Path, engine: str, new: dict) -> dict:
               type=click.Choice(train_recognition.SCHEDULES))
 @click.option("--stretch", default=train_recognition.TrainConfig.stretch, show_default=True)
 @click.option("--vtlp", default=train_recognition.TrainConfig.vtlp, show_default=True)
+@click.option("--floor-db", default=ModelConfig.floor_db, show_default=True,
+              help="Feature floor under each clip's peak, dB (0: none, as recipes before it).")
 def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped,
-         corpus, recipe, lr, schedule, stretch, vtlp):
+         corpus, recipe, lr, schedule, stretch, vtlp, floor_db):
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in engines.split(",") if e]
     if corpus is None:
@@ -171,11 +173,11 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
             train_recognition.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "recognizer"),
                                           epochs=epochs, patience=epochs, seed=seed, threads=threads,
                                           cache=cache, lr=lr, schedule=schedule, stretch=stretch,
-                                          vtlp=vtlp), ModelConfig())
+                                          vtlp=vtlp), ModelConfig(floor_db=floor_db))
         gender = train_gender.train(
             train_gender.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "gender"),
                                      epochs=gender_epochs, seed=seed, threads=threads, cache=cache),
-            train_gender.GenderConfig())
+            train_gender.GenderConfig(floor_db=floor_db))
         for name, csv in sets.items():
             scores = new.setdefault(name, {})
             scores[f"without {engine}, {recipe}"] = evaluate(asr, gender, csv) | {"dev": dev_accuracy(asr)}

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import seq2seq_asr  # noqa: E402
 from normalizer.table import read_csv  # noqa: E402
 from seq2seq_asr.audio import HOP, SAMPLE_RATE  # noqa: E402
-from seq2seq_asr.transcribe import DEFAULT_MODEL, Options, decode_features, read_features  # noqa: E402
+from seq2seq_asr.transcribe import DEFAULT_MODEL, Options, decode_features  # noqa: E402
 
 
 @click.command()
@@ -30,10 +30,11 @@ def main(csv_path, model_path, clips, batch_size):
     model = seq2seq_asr.load(model_path)
     size_mb = model_path.stat().st_size / 2**20
     params = sum(p.numel() for p in model.recognizer.parameters())
-    warm = [f for f, _ in map(read_features, paths[:8]) if f is not None]
+    read = lambda path: model.features(path)[0]  # noqa: E731  (frames, n_mels) or None
+    warm = [f for f in map(read, paths[:8]) if f is not None]
     decode_features(model.recognizer, model.vocab, warm, Options(batch_size=batch_size))
     start = time.perf_counter()
-    feats = [f for f, _ in map(read_features, paths) if f is not None]
+    feats = [f for f in map(read, paths) if f is not None]
     read_s = time.perf_counter() - start
     audio_s = sum(len(f) for f in feats) * HOP / SAMPLE_RATE
     print(f"model {model_path}: {params / 1e6:.2f} M parameters, {size_mb:.1f} MB; "

@@ -37,11 +37,12 @@ def main(csv_path, model, speakers, clips, alphas, semitones):
         per = right.groupby(table.spk_id).mean().mul(100).round(1).to_dict()
         print(f"{label}: {100 * right.mean():.1f} % | {per}", flush=True)
 
-    plain = [log_mel(a) for a in audio]
+    floor = m.recognizer.config.floor_db
+    plain = [log_mel(a, floor) for a in audio]
     for alpha in map(float, alphas.split(",")):
         score(f"vtlp {alpha}", [vtlp(f, alpha) for f in plain])
     for st in map(int, semitones.split(",")):
-        score(f"pitch {st:+d} semitones", [log_mel(AF.pitch_shift(a[None], SAMPLE_RATE, st)[0]) if st else f
+        score(f"pitch {st:+d} semitones", [log_mel(AF.pitch_shift(a[None], SAMPLE_RATE, st)[0], floor) if st else f
                                            for a, f in zip(audio, plain)])
 
 

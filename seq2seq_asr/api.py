@@ -55,7 +55,8 @@ class Model:
                  ) -> tuple[torch.Tensor | None, str | None]:
         """One input -> ((frames, n_mels), None) or (None, why it cannot be transcribed).
         With decode(), the two halves of transcribe() for callers that batch themselves."""
-        return read_features(self._source(audio, sample_rate), max_seconds)
+        return read_features(self._source(audio, sample_rate), max_seconds,
+                             self.recognizer.config.floor_db)
 
     def decode(self, names: list[str], feats: list[torch.Tensor]) -> list[Result]:
         """Features from features() -> Results, decoded together in batches."""
@@ -85,6 +86,12 @@ def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
     recognizer, vocab, _ = checkpoint.load(path or DEFAULT_MODEL)
     classifier = None
     if gender:
-        classifier = checkpoint.load_gender(DEFAULT_GENDER_MODEL if gender is True else gender)[0]
+        gender_path = DEFAULT_GENDER_MODEL if gender is True else gender
+        classifier = checkpoint.load_gender(gender_path)[0]
+        if classifier.config.floor_db != recognizer.config.floor_db:  # both read the same features
+            raise checkpoint.CheckpointError(
+                f"{gender_path}: made for features floored at {classifier.config.floor_db:g} dB, "
+                f"the recognizer {path or DEFAULT_MODEL} for {recognizer.config.floor_db:g} dB "
+                "(audio.log_mel): use a gender classifier trained with the recognizer's --floor-db")
     return Model(recognizer, vocab, classifier, Options(beam, ctc_weight, 32, min_confidence),
                  path or DEFAULT_MODEL)

@@ -4,7 +4,8 @@ load_audio:   a file path, bytes or a binary file object in any format soundfile
               ogg, mp3, ...), or an Array of samples; any rate, mono or not -> (time,) float32
               at 16 kHz
 from_array:   samples (time,) or (time, channels) and their rate -> (time,) float32 at 16 kHz
-log_mel:      (time,) -> (frames, n_mels), 100 frames a second, normalized per utterance
+log_mel:      (time,) -> (frames, n_mels), 100 frames a second, normalized per utterance,
+              optionally floored a fixed number of dB under the clip's loudest point
 spec_augment: (frames, n_mels) -> the same with random time and frequency bands masked
 vtlp:         (frames, n_mels) -> the same as a vocal tract `alpha` times longer or shorter would give
 stretch:      (frames, n_mels) -> (frames / rate, n_mels), the same speech `rate` times faster
@@ -160,27 +161,35 @@ def _mel() -> T.MelSpectrogram:
     return T.MelSpectrogram(SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
 
 
-def log_mel(audio: torch.Tensor) -> torch.Tensor:
+def log_mel(audio: torch.Tensor, floor_db: float = 0.0) -> torch.Tensor:
     """(time,) at 16 kHz -> (frames, n_mels), each mel band with zero mean and unit variance.
+    floor_db > 0: first raise every mel power to the clip's loudest one less floor_db dB, so
+    that digital silence, a band a low sample rate left empty and a quiet noise floor all look
+    alike (0: only a fixed floor of 1e-6, as the first models were trained).
     AudioError if the result is not finite."""
     with torch.no_grad():
-        feats = (_mel()(audio) + 1e-6).log().T
+        if floor_db:
+            feats = (_mel()(audio) + 1e-10).log().T
+            feats = torch.maximum(feats, feats.max() - floor_db * math.log(10) / 10)
+        else:
+            feats = (_mel()(audio) + 1e-6).log().T
         feats = (feats - feats.mean(0)) / (feats.std(0) + 1e-5)
     if not torch.isfinite(feats).all():
         raise AudioError("the features are not finite (NaN or infinity)")
     return feats
 
 
-def features(source: AudioSource, max_seconds: float = MAX_SECONDS) -> torch.Tensor:
+def features(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0
+             ) -> torch.Tensor:
     """Audio -> (frames, n_mels)."""
-    return log_mel(load_audio(source, max_seconds))
+    return log_mel(load_audio(source, max_seconds), floor_db)
 
 
-def features_or_error(source: AudioSource, max_seconds: float = MAX_SECONDS
+def features_or_error(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0
                       ) -> tuple[torch.Tensor | None, str | None]:
     """Audio -> ((frames, n_mels), None), or (None, why it cannot be used)."""
     try:
-        return features(source, max_seconds), None
+        return features(source, max_seconds, floor_db), None
     except AudioError as e:
         return None, str(e)
     except MemoryError:

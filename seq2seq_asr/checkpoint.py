@@ -66,13 +66,19 @@ def _build(path, payload, make):
     return built
 
 
+def recognizer_config(payload: dict) -> ModelConfig:
+    """The model config a recognizer checkpoint was trained with; one from before the feature
+    floor (audio.log_mel) had none."""
+    return ModelConfig(**{"floor_db": 0.0, **payload["config"]})
+
+
 def load(path: str | Path) -> tuple[Recognizer, object, dict]:
     """-> (recognizer in eval mode, vocabulary, the whole payload)."""
     payload = read(path)
 
     def make():
         vocab = vocab_from_dict(payload["vocab"])
-        model = Recognizer(ModelConfig(**payload["config"]))
+        model = Recognizer(recognizer_config(payload))
         model.load_state_dict(payload["model"])
         return model.eval(), vocab
 
@@ -80,12 +86,17 @@ def load(path: str | Path) -> tuple[Recognizer, object, dict]:
     return model, vocab, payload
 
 
+def gender_config(payload: dict) -> GenderConfig:
+    """The config a gender checkpoint was trained with (none before the feature floor had one)."""
+    return GenderConfig(**{"floor_db": 0.0, **payload["config"]})
+
+
 def load_gender(path: str | Path) -> tuple[GenderClassifier, dict]:
     """-> (gender classifier in eval mode, the whole payload)."""
     payload = read(path, GENDER_FORMAT)
 
     def make():
-        model = GenderClassifier(GenderConfig(**payload["config"]))
+        model = GenderClassifier(gender_config(payload))
         model.load_state_dict(payload["model"])
         return model.eval()
 

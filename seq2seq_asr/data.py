@@ -11,6 +11,7 @@ import hashlib
 import os
 import sys
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -42,18 +43,19 @@ def said(number: int, cell: str | None) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _features(path: str):
+def _features(path: str, floor_db: float = 0.0):
     """-> ((frames, n_mels) float16 numpy array, None) or (None, why). Numpy, not tensors: a
     worker's tensors travel as file descriptors and thousands of them exhaust the limit."""
     torch.set_num_threads(1)  # one thread per worker process
-    feats, error = features_or_error(path)
+    feats, error = features_or_error(path, floor_db=floor_db)
     if feats is not None and not torch.isfinite(feats := feats.half()).all():
         return None, "the features do not fit in float16"
     return (feats.numpy() if feats is not None else None), error
 
 
-def _cache_key(csv_path: Path, paths: list[Path]) -> str:
-    key = hashlib.sha1(f"{csv_path.resolve()}|{N_MELS}|words".encode())
+def _cache_key(csv_path: Path, paths: list[Path], floor_db: float) -> str:
+    floor = f"|floor{floor_db:g}" if floor_db else ""  # older caches keep their keys
+    key = hashlib.sha1(f"{csv_path.resolve()}|{N_MELS}|words{floor}".encode())
     for p in [csv_path, *paths]:
         try:
             st = p.stat()
@@ -64,8 +66,9 @@ def _cache_key(csv_path: Path, paths: list[Path]) -> str:
 
 
 def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache",
-               jobs: int = 2) -> list[Example]:
-    """Read every usable row of a corpus CSV; unusable rows are reported on stderr and skipped."""
+               jobs: int = 2, floor_db: float = 0.0) -> list[Example]:
+    """Read every usable row of a corpus CSV, features floored at floor_db (audio.log_mel);
+    unusable rows are reported on stderr and skipped."""
     csv_path = Path(csv_path)
     table = read_csv(csv_path, required=("filename",))
     column = number_column(table)
@@ -86,7 +89,7 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
             print(f"{csv_path}: row {table.row_number(i)}: {e}; skipped", file=sys.stderr)
     cache = None
     if cache_dir:
-        cache = Path(cache_dir) / f"{csv_path.stem}-{_cache_key(csv_path, [r[1] for r in rows])}.pt"
+        cache = Path(cache_dir) / f"{csv_path.stem}-{_cache_key(csv_path, [r[1] for r in rows], floor_db)}.pt"
     if cache and cache.is_file():
         try:
             saved = torch.load(cache, weights_only=True)
@@ -95,7 +98,7 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
             print(f"{cache}: unreadable feature cache ({type(e).__name__}); rebuilding", file=sys.stderr)
     with Pool(jobs) as pool:
-        feats = pool.map(_features, [str(r[1]) for r in rows], chunksize=64)
+        feats = pool.map(partial(_features, floor_db=floor_db), [str(r[1]) for r in rows], chunksize=64)
     examples = []
     for (i, path, number, speaker, gender, words), (f, error) in zip(rows, feats):
         if error:

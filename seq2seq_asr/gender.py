@@ -16,6 +16,7 @@ LABELS = ("female", "male")
 @dataclass
 class GenderConfig:
     n_mels: int = 64
+    floor_db: float = 60.0  # the features it reads (audio.log_mel); the recognizer's must match
     channels: int = 96
     layers: int = 4
     kernel: int = 5

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 class ModelConfig:
     vocab_size: int = 44
     n_mels: int = 64
+    floor_db: float = 60.0  # features floored this far under the clip's peak (audio.log_mel; 0: none)
     conv_channels: int = 32
     subsample_layers: int = 3  # time reduced 2**3 = 8x: 12.5 encoder frames a second
     enc_hidden: int = 160  # per direction

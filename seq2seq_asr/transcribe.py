@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .audio import Array, features_or_error
+from .audio import MAX_SECONDS, Array, features_or_error
 from .data import pad_feats
 from .decoding import beam_search, greedy_decode
 
@@ -61,14 +61,14 @@ read_features = features_or_error
 
 
 class _Inputs(Dataset):
-    def __init__(self, sources: Sequence[Source]):
-        self.sources = sources
+    def __init__(self, sources: Sequence[Source], floor_db: float):
+        self.sources, self.floor_db = sources, floor_db
 
     def __len__(self) -> int:
         return len(self.sources)
 
     def __getitem__(self, i: int):
-        return (i, *read_features(self.sources[i]))
+        return (i, *read_features(self.sources[i], MAX_SECONDS, self.floor_db))
 
 
 def _as_list(items):
@@ -158,7 +158,7 @@ def stream(model, vocab, sources: Sequence[Source], options: Options = Options()
     if workers is None:
         workers = 1 if len(sources) > options.batch_size else 0
     per_load = 16
-    loader = DataLoader(_Inputs(sources), batch_size=per_load, collate_fn=_as_list, worker_init_fn=_worker_init,
+    loader = DataLoader(_Inputs(sources, model.config.floor_db), batch_size=per_load, collate_fn=_as_list, worker_init_fn=_worker_init,
                         num_workers=workers, prefetch_factor=max(chunk // per_load, 2) if workers else None)
     buffer: list = []
     for items in loader:

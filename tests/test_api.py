@@ -54,3 +54,13 @@ def test_stream_keeps_order_with_workers(model):
     results = list(model.stream(paths, workers=1, batch_size=4))
     assert [r.source for r in results] == [str(p) for p in paths]
     assert [r.number for r in results[:16]] == [r.number for r in results[16:32]]
+
+
+def test_a_gender_classifier_for_other_features_is_refused(tmp_path, model):
+    from seq2seq_asr import checkpoint
+    from seq2seq_asr.gender import GenderClassifier, GenderConfig
+
+    other = GenderConfig(floor_db=model.recognizer.config.floor_db + 10)
+    checkpoint.save(tmp_path / "gender.pt", GenderClassifier(other))
+    with pytest.raises(checkpoint.CheckpointError, match="floored at"):
+        seq2seq_asr.load(gender=tmp_path / "gender.pt")

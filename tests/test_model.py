@@ -131,3 +131,27 @@ def test_stretch_changes_tempo_not_content():
     for x in (fast, slow):  # same start, same end, still a ramp
         assert torch.allclose(x[[0, -1], 0], torch.tensor([0.0, 1.0])) and (x[1:, 0] > x[:-1, 0]).all()
     assert torch.equal(stretch(ramp, 1.0), ramp)
+
+
+def test_feature_floor_makes_silence_and_a_quiet_noise_floor_alike():
+    """Digital silence around a tone and the same clip with white noise 70 dB under its peak
+    give nearly the same floored features; without the floor they do not. Nor does the level
+    matter with the floor."""
+    from seq2seq_asr.audio import SAMPLE_RATE, log_mel
+    g = torch.Generator().manual_seed(0)
+    tone = 0.9 * torch.sin(2 * torch.pi * 440 * torch.arange(SAMPLE_RATE) / SAMPLE_RATE)
+    clip = torch.cat([torch.zeros(SAMPLE_RATE // 2), tone, torch.zeros(SAMPLE_RATE // 2)])
+    noisy = clip + 10 ** (-70 / 20) * torch.randn(len(clip), generator=g)
+    gap = lambda a, b, floor: (log_mel(a, floor) - log_mel(b, floor)).abs().mean()  # noqa: E731
+    assert gap(clip, noisy, 60.0) < 0.01 < 0.3 < gap(clip, noisy, 0.0)
+    assert gap(clip, clip * 1e-3, 60.0) < 0.01 < 0.1 < gap(clip, clip * 1e-3, 0.0)
+
+
+def test_a_checkpoint_from_before_the_floor_keeps_its_features(tmp_path):
+    model = small_model(floor_db=60.0)
+    checkpoint.save(tmp_path / "m.pt", model, VOCAB)
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    del payload["config"]["floor_db"]  # as the first checkpoints were written
+    torch.save(payload, tmp_path / "old.pt")
+    assert checkpoint.load(tmp_path / "m.pt")[0].config.floor_db == 60.0
+    assert checkpoint.load(tmp_path / "old.pt")[0].config.floor_db == 0.0
