@@ -5,7 +5,7 @@ cd "$(dirname "$0")"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 MBROLA="mbrola mbrola-cz2 mbrola-pl1 mbrola-cr1 $(echo mbrola-de{1..7} mbrola-fr{2,4} mbrola-hu1 mbrola-ro1 mbrola-lt{1,2} mbrola-es{1,2} mbrola-mx{1,2} mbrola-pt1)"  # voices.MBROLA_VOICES
 if command -v apt-get >/dev/null; then
-  # MBROLA and its voices are in Debian's contrib and non-free components (Ubuntu: multiverse)
+  # MBROLA and its voices, and RHVoice, are in Debian's contrib and non-free components (Ubuntu: multiverse)
   . /etc/os-release
   if [ "${ID:-}" = debian ]; then
     printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s %s-updates\nComponents: contrib non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
@@ -13,7 +13,7 @@ if command -v apt-get >/dev/null; then
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    espeak-ng festival festvox-ru lame $MBROLA >/dev/null
+    espeak-ng festival festvox-ru lame rhvoice rhvoice-russian $MBROLA >/dev/null
 fi
 python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip

@@ -71,6 +71,8 @@ def test_every_voice_of_every_engine_speaks():
             audio, sr = voices.espeak(voice, text, rate=170, pitch=50)
         elif voice.engine == "rutts":
             audio, sr = voices.rutts(voice, text, rate=100)
+        elif voice.engine == "rhvoice":
+            audio, sr = voices.rhvoice(voice, text, rate=100, pitch=100)
         else:
             audio, sr = voices.festival(voice, [text])[0]
         engines.add(voice.engine)
@@ -133,6 +135,20 @@ def test_rutts_rate_spans_slow_to_brisk():
     slow, sr = voices.rutts(voice, text, rate=60)
     fast, _ = voices.rutts(voice, text, rate=230)
     assert len(slow) / len(fast) > 2.5
+
+
+@needs_tts
+def test_rhvoice_rate_and_pitch_move():
+    import torch
+    import torchaudio.functional as AF
+    voice = next(v for v in voices.all_voices() if v.spk_id == "rhvoice-irina")
+    text = " ".join(to_words(231547))
+    slow, sr = voices.rhvoice(voice, text, rate=60, pitch=100)
+    fast, _ = voices.rhvoice(voice, text, rate=200, pitch=100)
+    assert len(slow) / len(fast) > 2.5
+    pitch = lambda p: float(AF.detect_pitch_frequency(  # noqa: E731  median Hz
+        torch.from_numpy(voices.rhvoice(voice, text, 100, p)[0])[None], sr).median())
+    assert pitch(150) > 1.2 * pitch(80)
 
 
 @needs_tts
@@ -254,3 +270,21 @@ def test_revoice_is_its_own_draw():
     assert 0.3 < np.mean(shares) < 0.5
     r = augment.draw_revoice(augment.Recipe(), np.random.default_rng(1), 1.0)
     assert r.revoice and 0.7 <= r.voice_pitch <= 1.5 and 0.85 <= r.voice_formant <= 1.2
+
+
+def test_mix_points_at_the_same_audio_and_samples_by_seed(tmp_path):
+    from seq2seq_asr.corpus.mix import mix
+    for name, n in (("a", 6), ("b", 10)):
+        (tmp_path / name / "train").mkdir(parents=True)
+        pd.DataFrame({"filename": [f"train/{i}.wav" for i in range(n)], "transcription": range(1, n + 1),
+                      "engine": name}).to_csv(tmp_path / name / "train.csv", index=False)
+        for i in range(n):
+            (tmp_path / name / "train" / f"{i}.wav").write_bytes(b"x")
+    out = tmp_path / "mixed" / "deep" / "train.csv"
+    table = mix(out, [(tmp_path / "a" / "train.csv", None), (tmp_path / "b" / "train.csv", 4)], seed=3)
+    assert len(table) == 10 and list(table.engine).count("b") == 4
+    assert all((out.parent / f).resolve().is_file() for f in pd.read_csv(out)["filename"])
+    again = mix(tmp_path / "again.csv", [(tmp_path / "a" / "train.csv", None), (tmp_path / "b" / "train.csv", 4)], seed=3)
+    assert list(again.transcription) == list(table.transcription)  # same seed, same rows
+    other = mix(tmp_path / "other.csv", [(tmp_path / "b" / "train.csv", 4)], seed=4)
+    assert list(other.transcription) != list(table.transcription[6:])

@@ -35,7 +35,8 @@ from .numbers import draw_number
 SPLITS = ("train", "dev", "test")
 COLUMNS = ["filename", "transcription", "spk_id", "gender", "ext", "samplerate", "words", "engine",
            "style", "rate"]
-ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58, "mbrola": 0.2}  # of train/dev clips, relative
+ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58, "mbrola": 0.2,  # of train/dev clips,
+                 "rhvoice": 0.3}  # relative
 DICTATION_SHARE = 0.25
 PAUSE_S = (0.03, 0.4)  # between dictated words
 VOWELS = re.compile("[аеёиоуыэюя]")
@@ -104,6 +105,10 @@ def say(voice: voices.Voice, texts: list[str], rng: np.random.Generator, seed: i
     if voice.engine == "rutts":
         rate, jitter = float(np.exp(rng.uniform(np.log(60), np.log(230)))), int(rng.integers(-15, 16))
         return [voices.rutts(voice, t, int(rate), jitter) for t in texts]
+    if voice.engine == "rhvoice":  # the speaker's own pitch, rate from slow to brisk per clip
+        own = np.random.default_rng([seed, zlib.crc32(voice.spk_id.encode())]).integers(80, 126)
+        rate = float(np.exp(rng.uniform(np.log(60), np.log(200))))
+        return [voices.rhvoice(voice, t, int(rate), int(own + rng.integers(-10, 11))) for t in texts]
     rate, pitch = speaker_style(voice, seed)
     rate, pitch = int(rate * rng.uniform(0.7, 1.4)), int(np.clip(pitch + rng.integers(-10, 11), 0, 99))
     return [voices.espeak(voice, t, rate, pitch) for t in texts]

@@ -11,10 +11,12 @@
   espeak-ng: Czech, Polish, Croatian, German, French, Hungarian, Romanian, Lithuanian, Spanish
   and Portuguese voices reading Russian words respelled for their own language (respell.py), as
   accented speakers with a human timbre.
+- RHVoice (statistical parametric synthesis trained on recordings of Russian speakers; Debian
+  `rhvoice-russian`): 14 native Russian voices, 6 female and 8 male, rate and pitch drawn per clip.
 
 Tried and not usable offline (see README): RHVoice from PyPI (rhvoice-wrapper-bin clones
-its sources from GitHub at build time), Piper (its Russian voices are fetched from a model
-hub; no registry package bundles one).
+its sources from GitHub at build time; Debian's package is used instead), Piper (its Russian
+voices are fetched from a model hub; no registry package bundles one).
 """
 import shutil
 import subprocess
@@ -66,15 +68,23 @@ MBROLA_VOICES = [("cz2", "cs", "male"), ("pl1", "pl", "female"), ("cr1", "hr", "
 MBROLA_LANGUAGE = {name: language for name, language, _ in MBROLA_VOICES}
 MBROLA_DIR = Path("/usr/share/mbrola")
 TEST_MBROLA = {"mbrola-de3", "mbrola-de6", "mbrola-fr4", "mbrola-mx2"}  # held out for the test split
-ENGINES = ("espeak", "festival", "rutts", "mbrola")
+# RHVoice's Russian voices (Debian rhvoice-russian): (name, gender)
+RHVOICE_VOICES = [("anna", "female"), ("arina", "female"), ("elena", "female"), ("irina", "female"),
+                  ("tatiana", "female"), ("victoria", "female"), ("aleksandr", "male"),
+                  ("aleksandr-hq", "male"), ("artemiy", "male"), ("evgeniy-rus", "male"),
+                  ("mikhail", "male"), ("pavel", "male"), ("vitaliy", "male"), ("yuriy", "male")]
+RHVOICE_DIR = Path("/usr/share/RHVoice/voices")
+TEST_RHVOICE = {"rhvoice-tatiana", "rhvoice-mikhail"}  # held out for the test split
+ENGINES = ("espeak", "festival", "rutts", "mbrola", "rhvoice")
 
 
 @dataclass(frozen=True)
 class Voice:
     spk_id: str
     gender: str  # "male" or "female"
-    engine: str  # "espeak", "festival", "rutts" or "mbrola"
-    name: str  # espeak "ru+f3", festival "voice_msu_ru_nsh_clunits", rutts "female:150:60", mbrola "mb-de2"
+    engine: str  # one of ENGINES
+    name: str  # espeak "ru+f3", festival "voice_msu_ru_nsh_clunits", rutts "female:150:60", mbrola "mb-de2",
+    #            rhvoice "anna"
 
 
 def all_voices() -> list[Voice]:
@@ -88,6 +98,7 @@ def all_voices() -> list[Voice]:
     voices += [Voice(f"rutts-{gender}-{k}", gender, "rutts", f"{gender}:{pitch}:{intonation}")
                for k, gender, pitch, intonation in RUTTS_SPEAKERS]
     voices += [Voice(f"mbrola-{name}", gender, "mbrola", f"mb-{name}") for name, _, gender in MBROLA_VOICES]
+    voices += [Voice(f"rhvoice-{name}", gender, "rhvoice", name) for name, gender in RHVOICE_VOICES]
     return voices
 
 
@@ -96,6 +107,8 @@ def is_test_voice(voice: Voice) -> bool:
         return voice.spk_id in TEST_RUTTS
     if voice.engine == "mbrola":
         return voice.spk_id in TEST_MBROLA
+    if voice.engine == "rhvoice":
+        return voice.spk_id in TEST_RHVOICE
     if voice.engine == "espeak":
         lang, variant = voice.name.split("+")
         return lang in TEST_ACCENTS if lang in ESPEAK_ACCENTS else variant in TEST_VARIANTS
@@ -104,7 +117,8 @@ def is_test_voice(voice: Voice) -> bool:
 
 def missing_engines(engines=ENGINES) -> list[str]:
     """Programs, packages and voice data that `engines` need and that are not installed."""
-    programs = {"espeak": ["espeak-ng"], "festival": ["text2wave"], "mbrola": ["espeak-ng", "mbrola"]}
+    programs = {"espeak": ["espeak-ng"], "festival": ["text2wave"], "mbrola": ["espeak-ng", "mbrola"],
+                "rhvoice": ["RHVoice-test"]}
     missing = sorted({p for e in engines for p in programs.get(e, []) if shutil.which(p) is None})
     if "rutts" in engines:
         try:
@@ -114,6 +128,9 @@ def missing_engines(engines=ENGINES) -> list[str]:
     if "mbrola" in engines:
         missing += [f"mbrola-{name} (voice)" for name, _, _ in MBROLA_VOICES
                     if not (MBROLA_DIR / name / name).is_file()]
+    if "rhvoice" in engines:
+        missing += [f"rhvoice-russian (voice {name})" for name, _ in RHVOICE_VOICES
+                    if not (RHVOICE_DIR / name).is_dir()]
     return missing
 
 
@@ -128,6 +145,18 @@ def rutts(voice: Voice, text: str, rate: int, pitch_jitter: int = 0) -> tuple[np
         voice_pitch=int(np.clip(int(pitch) + pitch_jitter, 50, 300)), intonation=int(intonation),
         flags=1 | (4 if gender == "female" else 0), play=False, normalize=False)
     return np.frombuffer(pcm, dtype=np.int8).astype(np.float32) / 128.0, RUTTS_RATE
+
+
+def rhvoice(voice: Voice, text: str, rate: int, pitch: int) -> tuple[np.ndarray, int]:
+    """Synthesize with RHVoice. rate and pitch in percent of the voice's own (each 50..200;
+    rate 100 is about 4.5 syllables a second). Returns (samples float32 in [-1, 1], 24 kHz)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.wav"
+        subprocess.run(["RHVoice-test", "-p", voice.name, "-r", str(int(np.clip(rate, 50, 200))),
+                        "-t", str(int(np.clip(pitch, 50, 200))), "-o", str(out)],
+                       input=text.encode(), check=True, capture_output=True)
+        audio, sr = sf.read(out, dtype="float32")
+    return audio, sr
 
 
 def espeak(voice: Voice, text: str, rate: int, pitch: int) -> tuple[np.ndarray, int]:
