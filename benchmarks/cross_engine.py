@@ -180,7 +180,8 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
             train_gender.GenderConfig(floor_db=floor_db))
         for name, csv in sets.items():
             scores = new.setdefault(name, {})
-            scores[f"without {engine}, {recipe}"] = evaluate(asr, gender, csv) | {"dev": dev_accuracy(asr)}
+            # named by what it heard too: one recipe on two corpora keeps both rows
+            scores[f"without {engine}, {recipe}, {run.name}"] = evaluate(asr, gender, csv) | {"dev": dev_accuracy(asr)}
             if shipped:
                 scores["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv)
         results = merge(results_file, engine, new)
