@@ -35,8 +35,8 @@ from .numbers import draw_number
 SPLITS = ("train", "dev", "test")
 COLUMNS = ["filename", "transcription", "spk_id", "gender", "ext", "samplerate", "words", "engine",
            "style", "rate"]
-ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58, "mbrola": 0.2,  # of train/dev clips,
-                 "rhvoice": 0.3}  # relative
+# of train/dev clips, relative
+ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58, "mbrola": 0.2, "rhvoice": 0.3}
 DICTATION_SHARE = 0.25
 PAUSE_S = (0.03, 0.4)  # between dictated words
 VOWELS = re.compile("[аеёиоуыэюя]")
@@ -85,9 +85,14 @@ def plan(counts: dict[str, int], seed: int, engines=voices.ENGINES,
     return clips
 
 
+def speaker_rng(voice: voices.Voice, seed: int) -> np.random.Generator:
+    """Draws that are the speaker's own: the same for every clip of the voice."""
+    return np.random.default_rng([seed, zlib.crc32(voice.spk_id.encode())])
+
+
 def speaker_style(voice: voices.Voice, seed: int) -> tuple[int, int]:
     """A speaker's own espeak rate (words/min) and pitch (0..99), fixed for the voice."""
-    rng = np.random.default_rng([seed, zlib.crc32(voice.spk_id.encode())])
+    rng = speaker_rng(voice, seed)
     return int(rng.integers(130, 200)), int(rng.integers(25, 75))
 
 
@@ -106,7 +111,7 @@ def say(voice: voices.Voice, texts: list[str], rng: np.random.Generator, seed: i
         rate, jitter = float(np.exp(rng.uniform(np.log(60), np.log(230)))), int(rng.integers(-15, 16))
         return [voices.rutts(voice, t, int(rate), jitter) for t in texts]
     if voice.engine == "rhvoice":  # the speaker's own pitch, rate from slow to brisk per clip
-        own = np.random.default_rng([seed, zlib.crc32(voice.spk_id.encode())]).integers(80, 126)
+        own = speaker_rng(voice, seed).integers(80, 126)  # % of the voice's pitch
         rate = float(np.exp(rng.uniform(np.log(60), np.log(200))))
         return [voices.rhvoice(voice, t, int(rate), int(own + rng.integers(-10, 11))) for t in texts]
     rate, pitch = speaker_style(voice, seed)

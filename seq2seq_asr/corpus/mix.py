@@ -37,7 +37,9 @@ def mix(out: Path, sources: list[tuple[Path, int | None]], seed: int = 0) -> pd.
 
 
 def parse_source(text: str) -> tuple[Path, int | None]:
-    path, _, keep = text.rpartition(":") if text.rpartition(":")[2].isdigit() else (text, "", "")
+    path, _, keep = text.rpartition(":")
+    if not keep.isdigit():  # no row count: the whole CSV
+        path, keep = text, ""
     if not Path(path).is_file():
         raise click.BadParameter(f"{path}: no such CSV")
     return Path(path), int(keep) if keep else None
