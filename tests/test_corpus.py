@@ -288,3 +288,22 @@ def test_mix_points_at_the_same_audio_and_samples_by_seed(tmp_path):
     assert list(again.transcription) == list(table.transcription)  # same seed, same rows
     other = mix(tmp_path / "other.csv", [(tmp_path / "b" / "train.csv", 4)], seed=4)
     assert list(other.transcription) != list(table.transcription[6:])
+
+
+def test_babble_comes_only_from_the_corpus_engines(monkeypatch):
+    """A corpus that leaves an engine out must not hear it even as babble under other clips."""
+    from seq2seq_asr.corpus import generate as gen
+    heard = []
+
+    def fake_say(voice, texts, rng, seed, festival_audio=None):
+        heard.append(voice.engine)
+        return [(np.zeros(1600, dtype=np.float32), 16000)]
+
+    monkeypatch.setattr(gen, "say", fake_say)
+    for engines, allowed in [(("espeak", "festival"), {"espeak"}), (("rutts",), {"rutts"}),
+                             (("rhvoice", "mbrola"), {"rhvoice", "mbrola"}),  # each its own engine
+                             (voices.ENGINES, {"espeak", "rutts"})]:
+        heard.clear()
+        for clip in gen.plan({"train": 30}, seed=2, engines=engines):
+            gen.babble_for(clip, 3, 16000)
+        assert heard and set(heard) <= allowed, (engines, set(heard))

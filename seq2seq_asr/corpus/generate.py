@@ -38,6 +38,7 @@ COLUMNS = ["filename", "transcription", "spk_id", "gender", "ext", "samplerate",
 # of train/dev clips, relative
 ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58, "mbrola": 0.2, "rhvoice": 0.3}
 DICTATION_SHARE = 0.25
+BABBLE_ENGINES = ("espeak", "rutts")  # fast to call once per babble voice
 PAUSE_S = (0.03, 0.4)  # between dictated words
 VOWELS = re.compile("[аеёиоуыэюя]")
 RATE = (2.0, 11.0)  # syllables a second that tempo changes may reach: slow dictation to brisk speech
@@ -52,6 +53,7 @@ class Clip:
     seed: int
     words: tuple[str, ...] = ()
     dictation: bool = False
+    engines: tuple[str, ...] = voices.ENGINES  # the corpus's: babble is drawn from them only
 
     def rng(self, stream: int) -> np.random.Generator:
         """Stream 0 draws the voice's delivery, stream 1 the augmentation, 2 the babble,
@@ -81,7 +83,8 @@ def plan(counts: dict[str, int], seed: int, engines=voices.ENGINES,
             number = draw_number(rng)
             forms = spoken_forms(number)
             words = tuple(forms[rng.integers(len(forms))])
-            clips.append(Clip(split, i, number, voice, seed, words, bool(rng.random() < DICTATION_SHARE)))
+            clips.append(Clip(split, i, number, voice, seed, words, bool(rng.random() < DICTATION_SHARE),
+                              tuple(engines)))
     return clips
 
 
@@ -149,11 +152,15 @@ def synthesize(clips: list[Clip]) -> list[tuple[np.ndarray, int]]:
 
 
 def babble_for(clip: Clip, n: int, sr: int) -> list[torch.Tensor]:
-    """n other numbers in other voices (espeak and ru_tts), at `sr`, for mixing under the clip."""
-    if not n:
+    """n other numbers in other voices, at `sr`, for mixing under the clip: espeak and ru_tts
+    voices of the clip's corpus (else other voices of the clip's own engine; festival has one),
+    so that a corpus without an engine never hears it, not even as babble."""
+    others = [v for v in voices.all_voices() if v != clip.voice and v.engine != "festival"]
+    pool = ([v for v in others if v.engine in BABBLE_ENGINES and v.engine in clip.engines]
+            or [v for v in others if v.engine == clip.voice.engine])
+    if not n or not pool:
         return []
     rng = clip.rng(2)
-    pool = [v for v in voices.all_voices() if v.engine in ("espeak", "rutts") and v != clip.voice]
     out = []
     for _ in range(n):
         voice = pool[rng.integers(len(pool))]
