@@ -158,8 +158,9 @@ def stream(model, vocab, sources: Sequence[Source], options: Options = Options()
     if workers is None:
         workers = 1 if len(sources) > options.batch_size else 0
     per_load = 16
-    loader = DataLoader(_Inputs(sources, model.config.floor_db), batch_size=per_load, collate_fn=_as_list, worker_init_fn=_worker_init,
-                        num_workers=workers, prefetch_factor=max(chunk // per_load, 2) if workers else None)
+    loader = DataLoader(_Inputs(sources, model.config.floor_db), batch_size=per_load, collate_fn=_as_list,
+                        worker_init_fn=_worker_init, num_workers=workers,
+                        prefetch_factor=max(chunk // per_load, 2) if workers else None)
     buffer: list = []
     for items in loader:
         buffer += items
