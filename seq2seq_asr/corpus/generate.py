@@ -155,10 +155,12 @@ def babble_for(clip: Clip, n: int, sr: int) -> list[torch.Tensor]:
     """n other numbers in other voices, at `sr`, for mixing under the clip: espeak and ru_tts
     voices of the clip's corpus (else other voices of the clip's own engine; festival has one),
     so that a corpus without an engine never hears it, not even as babble."""
+    if not n:  # most clips: no voice list to build
+        return []
     others = [v for v in voices.all_voices() if v != clip.voice and v.engine != "festival"]
     pool = ([v for v in others if v.engine in BABBLE_ENGINES and v.engine in clip.engines]
             or [v for v in others if v.engine == clip.voice.engine])
-    if not n or not pool:
+    if not pool:
         return []
     rng = clip.rng(2)
     out = []
