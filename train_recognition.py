@@ -48,6 +48,7 @@ class TrainConfig:
     balance: float = 0.5  # speaker balancing: 0 none, 1 every speaker equally often
     vtlp: float = 0.12  # training-time vocal tract warp within 1 +- vtlp (half the clips)
     stretch: float = 0.0  # training-time tempo change within 1 +- stretch (every clip; 0: none)
+    floor_jitter: float = 0.0  # training-time feature floor drawn within floor_db +- this, dB (0: fixed)
     schedule: str = "plateau"  # plateau: halve the lr when dev stalls; cosine: 1 warm-up epoch, then to 0 at --epochs
     patience: int = 5  # epochs without a better dev accuracy before stopping
     seed: int = 0
@@ -138,7 +139,12 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
 
     if not rt.main:
         rt.barrier()  # rank 0 fills the feature cache first; the others then read it
-    train_set = load_split(cfg.train_csv, cfg.cache, cfg.threads, model_cfg.floor_db)
+    if cfg.floor_jitter and not 0 < cfg.floor_jitter < model_cfg.floor_db:
+        raise click.BadParameter(f"{cfg.floor_jitter:g} dB needs a --floor-db above it "
+                                 f"(it is {model_cfg.floor_db:g})", param_hint="--floor-jitter")
+    floors = (model_cfg.floor_db - cfg.floor_jitter, model_cfg.floor_db + cfg.floor_jitter) \
+        if cfg.floor_jitter else None
+    train_set = load_split(cfg.train_csv, cfg.cache, cfg.threads, model_cfg.floor_db, raw=bool(floors))
     dev_set = load_split(cfg.dev_csv, cfg.cache, cfg.threads, model_cfg.floor_db)
     if rt.main:
         rt.barrier()
@@ -188,7 +194,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
                    disable=not rt.main)
         for indices in bar:
             batch = to_device(collate([train_set[i] for i in indices], vocab, generator, cfg.vtlp,
-                                      cfg.stretch), rt.device)
+                                      cfg.stretch, floors), rt.device)
             with torch.autocast(rt.device.type, dtype=torch.float16, enabled=rt.amp):
                 loss, att, ctc = trainer(batch)
             if rt.sum(float(not torch.isfinite(loss)))[0]:  # any process: skip the step everywhere

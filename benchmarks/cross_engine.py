@@ -150,8 +150,10 @@ def merge(results_file: Path, engine: str, new: dict) -> dict:
 @click.option("--vtlp", default=train_recognition.TrainConfig.vtlp, show_default=True)
 @click.option("--floor-db", default=ModelConfig.floor_db, show_default=True,
               help="Feature floor under each clip's peak, dB (0: none, as recipes before it).")
+@click.option("--floor-jitter", default=train_recognition.TrainConfig.floor_jitter, show_default=True,
+              help="Recognizer's training-time floor drawn within --floor-db +- this, dB.")
 def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped,
-         corpus, recipe, lr, schedule, stretch, vtlp, floor_db):
+         corpus, recipe, lr, schedule, stretch, vtlp, floor_db, floor_jitter):
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in engines.split(",") if e]
     if corpus is None:
@@ -173,7 +175,8 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
             train_recognition.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "recognizer"),
                                           epochs=epochs, patience=epochs, seed=seed, threads=threads,
                                           cache=cache, lr=lr, schedule=schedule, stretch=stretch,
-                                          vtlp=vtlp), ModelConfig(floor_db=floor_db))
+                                          vtlp=vtlp, floor_jitter=floor_jitter),
+            ModelConfig(floor_db=floor_db))
         gender = train_gender.train(
             train_gender.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "gender"),
                                      epochs=gender_epochs, seed=seed, threads=threads, cache=cache),

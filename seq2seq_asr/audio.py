@@ -6,6 +6,7 @@ load_audio:   a file path, bytes or a binary file object in any format soundfile
 from_array:   samples (time,) or (time, channels) and their rate -> (time,) float32 at 16 kHz
 log_mel:      (time,) -> (frames, n_mels), 100 frames a second, normalized per utterance,
               optionally floored a fixed number of dB under the clip's loudest point
+              (= normalize(log_mel_power(audio), floor_db))
 spec_augment: (frames, n_mels) -> the same with random time and frequency bands masked
 vtlp:         (frames, n_mels) -> the same as a vocal tract `alpha` times longer or shorter would give
 stretch:      (frames, n_mels) -> (frames / rate, n_mels), the same speech `rate` times faster
@@ -161,6 +162,21 @@ def _mel() -> T.MelSpectrogram:
     return T.MelSpectrogram(SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
 
 
+def log_mel_power(audio: torch.Tensor) -> torch.Tensor:
+    """(time,) at 16 kHz -> (frames, n_mels) natural log of the mel power (+1e-10), nothing
+    normalized: what normalize() floors and normalizes, kept raw where the floor is drawn anew
+    for every training clip (data.load_split(raw=True))."""
+    with torch.no_grad():
+        return (_mel()(audio) + 1e-10).log().T
+
+
+def normalize(log_power: torch.Tensor, floor_db: float) -> torch.Tensor:
+    """(frames, n_mels) log mel power -> the same raised to its loudest value less floor_db dB,
+    then each mel band with zero mean and unit variance (floor_db > 0)."""
+    feats = torch.maximum(log_power, log_power.max() - floor_db * math.log(10) / 10)
+    return (feats - feats.mean(0)) / (feats.std(0) + 1e-5)
+
+
 def log_mel(audio: torch.Tensor, floor_db: float = 0.0) -> torch.Tensor:
     """(time,) at 16 kHz -> (frames, n_mels), each mel band with zero mean and unit variance.
     floor_db > 0: first raise every mel power to the clip's loudest one less floor_db dB, so
@@ -169,27 +185,32 @@ def log_mel(audio: torch.Tensor, floor_db: float = 0.0) -> torch.Tensor:
     AudioError if the result is not finite."""
     with torch.no_grad():
         if floor_db:
-            feats = (_mel()(audio) + 1e-10).log().T
-            feats = torch.maximum(feats, feats.max() - floor_db * math.log(10) / 10)
+            feats = normalize(log_mel_power(audio), floor_db)
         else:
             feats = (_mel()(audio) + 1e-6).log().T
-        feats = (feats - feats.mean(0)) / (feats.std(0) + 1e-5)
+            feats = (feats - feats.mean(0)) / (feats.std(0) + 1e-5)
     if not torch.isfinite(feats).all():
         raise AudioError("the features are not finite (NaN or infinity)")
     return feats
 
 
-def features(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0
-             ) -> torch.Tensor:
-    """Audio -> (frames, n_mels)."""
-    return log_mel(load_audio(source, max_seconds), floor_db)
+def features(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0,
+             raw: bool = False) -> torch.Tensor:
+    """Audio -> (frames, n_mels): log_mel, or with raw=True log_mel_power."""
+    audio = load_audio(source, max_seconds)
+    if not raw:
+        return log_mel(audio, floor_db)
+    feats = log_mel_power(audio)
+    if not torch.isfinite(feats).all():
+        raise AudioError("the features are not finite (NaN or infinity)")
+    return feats
 
 
-def features_or_error(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0
-                      ) -> tuple[torch.Tensor | None, str | None]:
+def features_or_error(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0,
+                      raw: bool = False) -> tuple[torch.Tensor | None, str | None]:
     """Audio -> ((frames, n_mels), None), or (None, why it cannot be used)."""
     try:
-        return features(source, max_seconds, floor_db), None
+        return features(source, max_seconds, floor_db, raw), None
     except AudioError as e:
         return None, str(e)
     except MemoryError:

@@ -20,12 +20,12 @@ import torch
 from normalizer import spoken_forms, to_words
 from normalizer.table import number_column, parse_number, read_csv
 
-from .audio import N_MELS, features_or_error, perturb
+from .audio import N_MELS, features_or_error, normalize, perturb
 
 
 @dataclass
 class Example:
-    feats: torch.Tensor  # (frames, n_mels) float16
+    feats: torch.Tensor  # (frames, n_mels) float16: normalized features, or log mel power (raw)
     number: int
     speaker: str
     gender: str
@@ -43,18 +43,18 @@ def said(number: int, cell: str | None) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _features(path: str, floor_db: float = 0.0):
+def _features(path: str, floor_db: float = 0.0, raw: bool = False):
     """-> ((frames, n_mels) float16 numpy array, None) or (None, why). Numpy, not tensors: a
     worker's tensors travel as file descriptors and thousands of them exhaust the limit."""
     torch.set_num_threads(1)  # one thread per worker process
-    feats, error = features_or_error(path, floor_db=floor_db)
+    feats, error = features_or_error(path, floor_db=floor_db, raw=raw)
     if feats is not None and not torch.isfinite(feats := feats.half()).all():
         return None, "the features do not fit in float16"
     return (feats.numpy() if feats is not None else None), error
 
 
-def _cache_key(csv_path: Path, paths: list[Path], floor_db: float) -> str:
-    floor = f"|floor{floor_db:g}" if floor_db else ""  # older caches keep their keys
+def _cache_key(csv_path: Path, paths: list[Path], floor_db: float, raw: bool) -> str:
+    floor = "|raw" if raw else f"|floor{floor_db:g}" if floor_db else ""  # older caches keep their keys
     key = hashlib.sha1(f"{csv_path.resolve()}|{N_MELS}|words{floor}".encode())
     for p in [csv_path, *paths]:
         try:
@@ -66,8 +66,9 @@ def _cache_key(csv_path: Path, paths: list[Path], floor_db: float) -> str:
 
 
 def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache",
-               jobs: int = 2, floor_db: float = 0.0) -> list[Example]:
-    """Read every usable row of a corpus CSV, features floored at floor_db (audio.log_mel);
+               jobs: int = 2, floor_db: float = 0.0, raw: bool = False) -> list[Example]:
+    """Read every usable row of a corpus CSV, features floored at floor_db (audio.log_mel), or
+    with raw=True the log mel power, for collate() to floor and normalize (audio.log_mel_power);
     unusable rows are reported on stderr and skipped."""
     csv_path = Path(csv_path)
     table = read_csv(csv_path, required=("filename",))
@@ -89,7 +90,7 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
             print(f"{csv_path}: row {table.row_number(i)}: {e}; skipped", file=sys.stderr)
     cache = None
     if cache_dir:
-        cache = Path(cache_dir) / f"{csv_path.stem}-{_cache_key(csv_path, [r[1] for r in rows], floor_db)}.pt"
+        cache = Path(cache_dir) / f"{csv_path.stem}-{_cache_key(csv_path, [r[1] for r in rows], floor_db, raw)}.pt"
     if cache and cache.is_file():
         try:
             saved = torch.load(cache, weights_only=True)
@@ -98,7 +99,7 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
             print(f"{cache}: unreadable feature cache ({type(e).__name__}); rebuilding", file=sys.stderr)
     with Pool(jobs) as pool:
-        feats = pool.map(partial(_features, floor_db=floor_db), [str(r[1]) for r in rows], chunksize=64)
+        feats = pool.map(partial(_features, floor_db=floor_db, raw=raw), [str(r[1]) for r in rows], chunksize=64)
     examples = []
     for (i, path, number, speaker, gender, words), (f, error) in zip(rows, feats):
         if error:
@@ -145,10 +146,19 @@ def pad_feats(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def collate(batch: list[Example], vocab, generator: torch.Generator | None = None,
-            vtlp: float = 0.12, stretch: float = 0.0) -> dict:
+            vtlp: float = 0.12, stretch: float = 0.0, floors: tuple[float, float] | None = None
+            ) -> dict:
     """Examples -> padded tensors; with a generator, each clip perturbed (VTLP within 1 +- vtlp,
-    tempo within 1 +- stretch, SpecAugment: see audio.perturb)."""
-    feats = [perturb(e.feats.float(), generator, vtlp, stretch) if generator else e.feats for e in batch]
+    tempo within 1 +- stretch, SpecAugment: see audio.perturb). floors (lowest, highest) dB:
+    the examples are raw (load_split(raw=True)) and each clip is floored at a level drawn
+    between the two (audio.normalize), so the model learns not to mind where the floor lies."""
+    feats = [e.feats.float() for e in batch]
+    if floors:
+        lo, hi = floors
+        draws = torch.rand(len(feats), generator=generator).tolist() if generator else [0.5] * len(feats)
+        feats = [normalize(f, lo + (hi - lo) * u) for f, u in zip(feats, draws)]
+    if generator:
+        feats = [perturb(f, generator, vtlp, stretch) for f in feats]
     feats, lengths = pad_feats(feats)
     labels = [torch.tensor(vocab.encode(list(e.words) or to_words(e.number))) for e in batch]
     pad = lambda xs: torch.nn.utils.rnn.pad_sequence(xs, batch_first=True)  # noqa: E731

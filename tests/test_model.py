@@ -155,3 +155,32 @@ def test_a_checkpoint_from_before_the_floor_keeps_its_features(tmp_path):
     torch.save(payload, tmp_path / "old.pt")
     assert checkpoint.load(tmp_path / "m.pt")[0].config.floor_db == 60.0
     assert checkpoint.load(tmp_path / "old.pt")[0].config.floor_db == 0.0
+
+
+def test_raw_log_mel_floored_later_is_the_same_feature():
+    """log_mel = normalize(log_mel_power): a trainer that keeps the raw power and draws the
+    floor per clip sees at its floor_db what transcription sees."""
+    from seq2seq_asr.audio import SAMPLE_RATE, log_mel, log_mel_power, normalize
+    g = torch.Generator().manual_seed(1)
+    clip = torch.randn(SAMPLE_RATE, generator=g) * torch.linspace(0, 1, SAMPLE_RATE) ** 4
+    raw = log_mel_power(clip)
+    assert raw.mean().abs() > 1  # nothing normalized yet
+    for floor in (40.0, 60.0):
+        assert torch.allclose(normalize(raw, floor), log_mel(clip, floor), atol=1e-4)
+    # a lower floor hides more of the quiet start: the features differ where the clip is quiet
+    assert (normalize(raw, 40.0) - normalize(raw, 60.0))[:20].abs().mean() > 0.1
+
+
+def test_collate_draws_a_floor_per_training_clip():
+    from normalizer import WordVocab
+    from seq2seq_asr.audio import SAMPLE_RATE, log_mel_power, normalize
+    from seq2seq_asr.data import Example, collate
+    g = torch.Generator().manual_seed(2)
+    clip = torch.randn(SAMPLE_RATE, generator=g) * torch.linspace(0, 1, SAMPLE_RATE) ** 4
+    raw = Example(log_mel_power(clip).half(), 7, "s", "female")
+    vocab = WordVocab()
+    fixed = collate([raw], vocab, floors=(40.0, 60.0))["feats"][0]  # no generator: the middle
+    assert torch.allclose(fixed, normalize(raw.feats.float(), 50.0), atol=1e-5)
+    batch = collate([raw] * 4, vocab, torch.Generator().manual_seed(0), vtlp=0.0, floors=(40.0, 60.0))
+    starts = batch["feats"][:, :5].mean(dim=(1, 2))  # the quiet start, floored differently per clip
+    assert len({round(float(s), 3) for s in starts}) == 4

@@ -55,6 +55,16 @@ def test_cosine_schedule_and_tempo_perturbation_train_and_resume(tmp_path):
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 3
 
 
+def test_floor_jitter_trains_on_raw_features_and_keeps_the_model_floor(tmp_path):
+    run(train_recognition, tmp_path, 1, "--enc-hidden", "16", "--dec-hidden", "16",
+        "--floor-db", "50", "--floor-jitter", "10")
+    assert checkpoint.load(tmp_path / "run" / "last.pt")[0].config.floor_db == 50.0
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 2  # one CSV: raw to train, floored for dev
+    result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "r"),
+                                                         "--floor-db", "5", "--floor-jitter", "10"])
+    assert result.exit_code == 2 and "--floor-jitter" in result.output, result.output
+
+
 def test_unknown_schedule_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "r"),
                                                          "--schedule", "linear"])
