@@ -48,6 +48,7 @@ class TrainConfig:
     balance: float = 0.5  # speaker balancing: 0 none, 1 every speaker equally often
     vtlp: float = 0.12  # training-time vocal tract warp within 1 +- vtlp (half the clips)
     stretch: float = 0.0  # training-time tempo change within 1 +- stretch (every clip; 0: none)
+    smooth: float = 0.0  # share of clips blurred across 1-3 mel bands in training (pitch harmonics fade)
     floor_jitter: float = 0.0  # training-time feature floor drawn within floor_db +- this, dB (0: fixed)
     schedule: str = "plateau"  # plateau: halve the lr when dev stalls; cosine: 1 warm-up epoch, then to 0 at --epochs
     patience: int = 5  # epochs without a better dev accuracy before stopping
@@ -194,7 +195,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
                    disable=not rt.main)
         for indices in bar:
             batch = to_device(collate([train_set[i] for i in indices], vocab, generator, cfg.vtlp,
-                                      cfg.stretch, floors), rt.device)
+                                      cfg.stretch, floors, cfg.smooth), rt.device)
             with torch.autocast(rt.device.type, dtype=torch.float16, enabled=rt.amp):
                 loss, att, ctc = trainer(batch)
             if rt.sum(float(not torch.isfinite(loss)))[0]:  # any process: skip the step everywhere

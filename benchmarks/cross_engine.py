@@ -150,10 +150,12 @@ def merge(results_file: Path, engine: str, new: dict) -> dict:
 @click.option("--vtlp", default=train_recognition.TrainConfig.vtlp, show_default=True)
 @click.option("--floor-db", default=ModelConfig.floor_db, show_default=True,
               help="Feature floor under each clip's peak, dB (0: none, as recipes before it).")
+@click.option("--smooth", default=train_recognition.TrainConfig.smooth, show_default=True,
+              help="Share of training clips blurred across mel bands (recognizer).")
 @click.option("--floor-jitter", default=train_recognition.TrainConfig.floor_jitter, show_default=True,
               help="Recognizer's training-time floor drawn within --floor-db +- this, dB.")
 def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped,
-         corpus, recipe, lr, schedule, stretch, vtlp, floor_db, floor_jitter):
+         corpus, recipe, lr, schedule, stretch, vtlp, smooth, floor_db, floor_jitter):
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in engines.split(",") if e]
     if corpus is None:
@@ -175,7 +177,7 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
             train_recognition.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "recognizer"),
                                           epochs=epochs, patience=epochs, seed=seed, threads=threads,
                                           cache=cache, lr=lr, schedule=schedule, stretch=stretch,
-                                          vtlp=vtlp, floor_jitter=floor_jitter),
+                                          vtlp=vtlp, smooth=smooth, floor_jitter=floor_jitter),
             ModelConfig(floor_db=floor_db))
         gender = train_gender.train(
             train_gender.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "gender"),

@@ -10,6 +10,7 @@ log_mel:      (time,) -> (frames, n_mels), 100 frames a second, normalized per u
 spec_augment: (frames, n_mels) -> the same with random time and frequency bands masked
 vtlp:         (frames, n_mels) -> the same as a vocal tract `alpha` times longer or shorter would give
 stretch:      (frames, n_mels) -> (frames / rate, n_mels), the same speech `rate` times faster
+smooth_bands: (frames, n_mels) -> the same blurred across mel bands (pitch harmonics fade)
 
 Whatever cannot be transcribed raises AudioError with a plain reason. The length is checked
 from the file header before anything is decoded, at most MAX_SECONDS are ever read, and
@@ -257,6 +258,17 @@ def vtlp(feats: torch.Tensor, alpha: float) -> torch.Tensor:
     return feats[:, index - 1] * (1 - w) + feats[:, index] * w
 
 
+def smooth_bands(feats: torch.Tensor, sigma: float) -> torch.Tensor:
+    """(frames, n_mels) -> the same blurred across mel bands by a Gaussian of `sigma` bands
+    (edges repeated): the spectral envelope stays, the harmonics of the pitch fade, as in a
+    whisper or a voice whose pitch the model never heard."""
+    radius = max(1, math.ceil(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=feats.dtype)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    padded = F.pad(feats[:, None], (radius, radius), mode="replicate")  # (frames, 1, n_mels + 2r)
+    return F.conv1d(padded, (kernel / kernel.sum())[None, None])[:, 0]
+
+
 def stretch(feats: torch.Tensor, rate: float) -> torch.Tensor:
     """(frames, n_mels) -> (round(frames / rate), n_mels): the same speech `rate` times faster
     (rate > 1: fewer frames), linearly interpolated along time."""
@@ -265,15 +277,18 @@ def stretch(feats: torch.Tensor, rate: float) -> torch.Tensor:
 
 
 def perturb(feats: torch.Tensor, generator: torch.Generator, vtlp_range: float = 0.12,
-            stretch_range: float = 0.0) -> torch.Tensor:
+            stretch_range: float = 0.0, smooth_share: float = 0.0) -> torch.Tensor:
     """Training-time feature augmentation, drawn anew for every clip in every epoch: a random
-    VTLP warp in 1 +- vtlp_range (half the clips), a tempo change in 1 +- stretch_range (every
-    clip; 0: none), then SpecAugment."""
+    VTLP warp in 1 +- vtlp_range (half the clips), a blur across 1-3 mel bands (smooth_bands;
+    smooth_share of the clips), a tempo change in 1 +- stretch_range (every clip; 0: none),
+    then SpecAugment."""
     def uniform(half_width: float) -> float:
         return 1 + half_width * (2 * float(torch.rand((), generator=generator)) - 1)
 
     if float(torch.rand((), generator=generator)) < 0.5:
         feats = vtlp(feats, uniform(vtlp_range))
+    if smooth_share and float(torch.rand((), generator=generator)) < smooth_share:
+        feats = smooth_bands(feats, uniform(0.5) * 2)  # sigma 1-3 bands
     if stretch_range:
         feats = stretch(feats, uniform(stretch_range))
     return spec_augment(feats, generator)

@@ -146,10 +146,11 @@ def pad_feats(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def collate(batch: list[Example], vocab, generator: torch.Generator | None = None,
-            vtlp: float = 0.12, stretch: float = 0.0, floors: tuple[float, float] | None = None
-            ) -> dict:
+            vtlp: float = 0.12, stretch: float = 0.0, floors: tuple[float, float] | None = None,
+            smooth: float = 0.0) -> dict:
     """Examples -> padded tensors; with a generator, each clip perturbed (VTLP within 1 +- vtlp,
-    tempo within 1 +- stretch, SpecAugment: see audio.perturb). floors (lowest, highest) dB:
+    tempo within 1 +- stretch, a share `smooth` blurred across bands, SpecAugment: see
+    audio.perturb). floors (lowest, highest) dB:
     the examples are raw (load_split(raw=True)) and each clip is floored at a level drawn
     between the two (audio.normalize), so the model learns not to mind where the floor lies."""
     feats = [e.feats.float() for e in batch]
@@ -158,7 +159,7 @@ def collate(batch: list[Example], vocab, generator: torch.Generator | None = Non
         draws = torch.rand(len(feats), generator=generator).tolist() if generator else [0.5] * len(feats)
         feats = [normalize(f, lo + (hi - lo) * u) for f, u in zip(feats, draws)]
     if generator:
-        feats = [perturb(f, generator, vtlp, stretch) for f in feats]
+        feats = [perturb(f, generator, vtlp, stretch, smooth) for f in feats]
     feats, lengths = pad_feats(feats)
     labels = [torch.tensor(vocab.encode(list(e.words) or to_words(e.number))) for e in batch]
     pad = lambda xs: torch.nn.utils.rnn.pad_sequence(xs, batch_first=True)  # noqa: E731

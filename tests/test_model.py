@@ -184,3 +184,18 @@ def test_collate_draws_a_floor_per_training_clip():
     batch = collate([raw] * 4, vocab, torch.Generator().manual_seed(0), vtlp=0.0, floors=(40.0, 60.0))
     starts = batch["feats"][:, :5].mean(dim=(1, 2))  # the quiet start, floored differently per clip
     assert len({round(float(s), 3) for s in starts}) == 4
+
+
+def test_smooth_bands_fades_harmonics_and_keeps_the_envelope():
+    from seq2seq_asr.audio import perturb, smooth_bands
+    bands = torch.arange(64, dtype=torch.float32)
+    envelope = torch.exp(-((bands - 20) / 12) ** 2)  # one broad formant
+    comb = (bands % 6 == 0).float()  # harmonics every 6 bands
+    feats = (envelope + comb)[None].repeat(5, 1)
+    blurred = smooth_bands(feats, 2.0)
+    assert blurred.shape == feats.shape
+    ripple = lambda x: (x[0, 1:] - x[0, :-1]).abs().mean()  # noqa: E731
+    assert ripple(blurred) < 0.2 * ripple(feats)
+    assert int(blurred[0].argmax()) in range(16, 25)  # the formant stays where it was
+    g = torch.Generator().manual_seed(0)
+    assert perturb(feats, g, smooth_share=1.0).shape == feats.shape
