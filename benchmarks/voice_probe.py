@@ -1,8 +1,10 @@
 """Why does a voice fail? Exact % per speaker after warping the input's formants (VTLP on the
-log-mel) or shifting its pitch (torchaudio pitch_shift, formants move with it), nothing retrained.
+log-mel), shifting its pitch (torchaudio pitch_shift, formants move with it) or flooring the
+features at another level than the model's (audio.normalize), nothing retrained.
 
     python benchmarks/voice_probe.py data/cross_engine/eval-rutts-clean/test.csv \
         --model MODEL --speakers rutts-female-b,rutts-female-d,rutts-male-b --clips 40
+    python benchmarks/voice_probe.py CSV --model MODEL --clips 1000 --alphas "" --semitones "" --floors 60,55,50,45
 """
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ import torchaudio.functional as AF
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import seq2seq_asr  # noqa: E402
-from seq2seq_asr.audio import SAMPLE_RATE, load_audio, log_mel, vtlp  # noqa: E402
+from seq2seq_asr.audio import SAMPLE_RATE, load_audio, log_mel, log_mel_power, normalize, vtlp  # noqa: E402
 
 
 @click.command()
@@ -23,7 +25,8 @@ from seq2seq_asr.audio import SAMPLE_RATE, load_audio, log_mel, vtlp  # noqa: E4
 @click.option("--clips", default=40, show_default=True, help="First N clips of each speaker.")
 @click.option("--alphas", default="0.8,0.88,0.94,1.0,1.06", show_default=True)
 @click.option("--semitones", default="-6,-3,0,3", show_default=True)
-def main(csv_path, model, speakers, clips, alphas, semitones):
+@click.option("--floors", default="", help="Feature floors to try, dB (e.g. 60,50,45).")
+def main(csv_path, model, speakers, clips, alphas, semitones, floors):
     m = seq2seq_asr.load(model)
     table = pd.read_csv(csv_path)
     if speakers:
@@ -39,9 +42,11 @@ def main(csv_path, model, speakers, clips, alphas, semitones):
 
     floor = m.recognizer.config.floor_db
     plain = [log_mel(a, floor) for a in audio]
-    for alpha in map(float, alphas.split(",")):
+    for alpha in [float(a) for a in alphas.split(",") if a]:
         score(f"vtlp {alpha}", [vtlp(f, alpha) for f in plain])
-    for st in map(int, semitones.split(",")):
+    for db in [float(f) for f in floors.split(",") if f]:
+        score(f"floor {db:g} dB (model: {floor:g})", [normalize(log_mel_power(a), db) for a in audio])
+    for st in [int(s) for s in semitones.split(",") if s]:
         score(f"pitch {st:+d} semitones", [log_mel(AF.pitch_shift(a[None], SAMPLE_RATE, st)[0], floor) if st else f
                                            for a, f in zip(audio, plain)])
 
