@@ -172,9 +172,9 @@ def log_mel_power(audio: torch.Tensor) -> torch.Tensor:
 
 
 def normalize(log_power: torch.Tensor, floor_db: float) -> torch.Tensor:
-    """(frames, n_mels) log mel power -> the same raised to its loudest value less floor_db dB,
-    then each mel band with zero mean and unit variance (floor_db > 0)."""
-    feats = torch.maximum(log_power, log_power.max() - floor_db * math.log(10) / 10)
+    """(frames, n_mels) log mel power -> the same raised to its loudest value less floor_db dB
+    (0: as it is), then each mel band with zero mean and unit variance."""
+    feats = torch.maximum(log_power, log_power.max() - floor_db * math.log(10) / 10) if floor_db else log_power
     return (feats - feats.mean(0)) / (feats.std(0) + 1e-5)
 
 
@@ -185,11 +185,11 @@ def log_mel(audio: torch.Tensor, floor_db: float = 0.0) -> torch.Tensor:
     alike (0: only a fixed floor of 1e-6, as the first models were trained).
     AudioError if the result is not finite."""
     with torch.no_grad():
-        if floor_db:
-            feats = normalize(log_mel_power(audio), floor_db)
-        else:
-            feats = (_mel()(audio) + 1e-6).log().T
-            feats = (feats - feats.mean(0)) / (feats.std(0) + 1e-5)
+        log_power = log_mel_power(audio) if floor_db else (_mel()(audio) + 1e-6).log().T
+        return _finite(normalize(log_power, floor_db))
+
+
+def _finite(feats: torch.Tensor) -> torch.Tensor:
     if not torch.isfinite(feats).all():
         raise AudioError("the features are not finite (NaN or infinity)")
     return feats
@@ -199,12 +199,7 @@ def features(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: fl
              raw: bool = False) -> torch.Tensor:
     """Audio -> (frames, n_mels): log_mel, or with raw=True log_mel_power."""
     audio = load_audio(source, max_seconds)
-    if not raw:
-        return log_mel(audio, floor_db)
-    feats = log_mel_power(audio)
-    if not torch.isfinite(feats).all():
-        raise AudioError("the features are not finite (NaN or infinity)")
-    return feats
+    return _finite(log_mel_power(audio)) if raw else log_mel(audio, floor_db)
 
 
 def features_or_error(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0,

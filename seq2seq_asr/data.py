@@ -150,9 +150,9 @@ def collate(batch: list[Example], vocab, generator: torch.Generator | None = Non
             smooth: float = 0.0) -> dict:
     """Examples -> padded tensors; with a generator, each clip perturbed (VTLP within 1 +- vtlp,
     tempo within 1 +- stretch, a share `smooth` blurred across bands, SpecAugment: see
-    audio.perturb). floors (lowest, highest) dB:
-    the examples are raw (load_split(raw=True)) and each clip is floored at a level drawn
-    between the two (audio.normalize), so the model learns not to mind where the floor lies."""
+    audio.perturb). With floors (lowest, highest) dB the examples are raw (load_split(raw=True))
+    and each clip is floored at a level drawn between the two (the middle without a generator;
+    audio.normalize), so the model learns not to mind where the floor lies."""
     feats = [e.feats.float() for e in batch]
     if floors:
         lo, hi = floors
