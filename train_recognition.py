@@ -138,13 +138,14 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     elif init:  # its architecture, but the features asked for now
         model_cfg = replace(checkpoint.recognizer_config(init), floor_db=model_cfg.floor_db)
 
-    if not rt.main:
-        rt.barrier()  # rank 0 fills the feature cache first; the others then read it
-    if cfg.floor_jitter and not 0 < cfg.floor_jitter < model_cfg.floor_db:
+    if cfg.floor_jitter and not 0 < cfg.floor_jitter < model_cfg.floor_db:  # every rank, before the barrier
         raise click.BadParameter(f"{cfg.floor_jitter:g} dB needs a --floor-db above it "
                                  f"(it is {model_cfg.floor_db:g})", param_hint="--floor-jitter")
     floors = (model_cfg.floor_db - cfg.floor_jitter, model_cfg.floor_db + cfg.floor_jitter) \
         if cfg.floor_jitter else None
+
+    if not rt.main:
+        rt.barrier()  # rank 0 fills the feature cache first; the others then read it
     train_set = load_split(cfg.train_csv, cfg.cache, cfg.threads, model_cfg.floor_db, raw=bool(floors))
     dev_set = load_split(cfg.dev_csv, cfg.cache, cfg.threads, model_cfg.floor_db)
     if rt.main:
