@@ -50,6 +50,7 @@ class TrainConfig:
     stretch: float = 0.0  # training-time tempo change within 1 +- stretch (every clip; 0: none)
     smooth: float = 0.0  # share of clips blurred across 1-3 mel bands in training (pitch harmonics fade)
     floor_jitter: float = 0.0  # training-time feature floor drawn within floor_db +- this, dB (0: fixed)
+    ema: float = 0.0  # keep a running average of the weights, this decay a step (0: none); best.pt is it
     schedule: str = "plateau"  # plateau: halve the lr when dev stalls; cosine: 1 warm-up epoch, then to 0 at --epochs
     patience: int = 5  # epochs without a better dev accuracy before stopping
     seed: int = 0
@@ -108,6 +109,13 @@ def plot_attention(model, example, vocab, path) -> None:
 SCHEDULES = ("plateau", "cosine")
 
 
+def moving_average(model: Recognizer, decay: float):
+    """An exponential moving average of the model's weights (update_parameters after each step;
+    .module is the averaged Recognizer): a flatter, steadier point than the last step's weights."""
+    return torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(decay))
+
+
 def make_scheduler(optimizer, cfg: TrainConfig):
     """Stepped once an epoch with the dev accuracy (plateau) or without (cosine)."""
     if cfg.schedule == "plateau":
@@ -135,12 +143,17 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     init = checkpoint.read(cfg.init) if cfg.init and not resume else None
     if resume:  # as it started
         model_cfg = checkpoint.recognizer_config(resume)
-    elif init:  # its architecture, but the features asked for now
-        model_cfg = replace(checkpoint.recognizer_config(init), floor_db=model_cfg.floor_db)
+    elif init:  # its architecture, but the features and mixing asked for now
+        model_cfg = replace(checkpoint.recognizer_config(init), floor_db=model_cfg.floor_db,
+                            mix_style=model_cfg.mix_style)
 
     if cfg.floor_jitter and not 0 < cfg.floor_jitter < model_cfg.floor_db:  # every rank, before the barrier
         raise click.BadParameter(f"{cfg.floor_jitter:g} dB needs a --floor-db above it "
                                  f"(it is {model_cfg.floor_db:g})", param_hint="--floor-jitter")
+    if not 0 <= cfg.ema < 1:
+        raise click.BadParameter(f"{cfg.ema:g} is not a decay in [0, 1)", param_hint="--ema")
+    if not 0 <= model_cfg.mix_style <= 1:
+        raise click.BadParameter(f"{model_cfg.mix_style:g} is not a share in [0, 1]", param_hint="--mix-style")
     floors = (model_cfg.floor_db - cfg.floor_jitter, model_cfg.floor_db + cfg.floor_jitter) \
         if cfg.floor_jitter else None
 
@@ -165,9 +178,15 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg)
     scaler = torch.amp.GradScaler("cuda", enabled=rt.amp)
+    average = moving_average(model, cfg.ema) if cfg.ema else None
     history = []
     if resume:
         model.load_state_dict(resume["model"])
+        if average is not None:
+            if "average" not in resume:
+                raise click.ClickException(f"{out / 'last.pt'} was trained without --ema: resume "
+                                           "with the options it started with, or train into a new --out")
+            average.load_state_dict(resume["average"])
         optimizer.load_state_dict(resume["optimizer"])
         if ("lr_lambdas" in resume["scheduler"]) != (cfg.schedule == "cosine"):
             raise click.ClickException(f"{out / 'last.pt'} was trained with another --schedule: resume "
@@ -208,27 +227,36 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             scaler.step(optimizer)
             scaler.update()
+            if average is not None:
+                average.update_parameters(model)
             losses.append(loss.item())
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", att=f"{att.item():.3f}",
                             ctc=f"{ctc.item():.3f}")
         if skipped:
             log(f"epoch {epoch}: {skipped} batches with a non-finite loss skipped")
         dev_loss, dev_acc = evaluate(loss_of, dev_set, vocab, rt)
-        if cfg.schedule == "plateau":
+        if cfg.schedule == "plateau":  # the schedule follows the weights being trained
             scheduler.step(dev_acc)
         else:
             scheduler.step()
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else None,
                         "dev_loss": dev_loss, "dev_accuracy": dev_acc,
                         "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - started)})
+        saved = model
+        if average is not None:  # best.pt and early stopping follow the average
+            saved = average.module
+            history[-1]["dev_accuracy_trained"] = dev_acc
+            dev_loss, dev_acc = evaluate(LossOf(saved, cfg.ctc_weight, cfg.label_smoothing), dev_set, vocab, rt)
+            history[-1].update(dev_loss=dev_loss, dev_accuracy=dev_acc)
         log(json.dumps(history[-1]))
         if rt.main:
             if dev_acc > best:
-                checkpoint.save(out / "best.pt", model, vocab, {"history": json.dumps(history)})
-                plot_attention(model, dev_set[0], vocab, out / "attention.png")
+                checkpoint.save(out / "best.pt", saved, vocab, {"history": json.dumps(history)})
+                plot_attention(saved, dev_set[0], vocab, out / "attention.png")
             checkpoint.save(out / "last.pt", model, vocab, {
                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "history": json.dumps(history)})
+                "history": json.dumps(history)} | ({"average": {
+                    k: v.cpu() for k, v in average.state_dict().items()}} if average else {}))
             (out / "history.json").write_text(json.dumps(history, indent=1))
             plots.curves(history, out / "curves.png")
         best = max(best, dev_acc)
@@ -247,12 +275,15 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
 @click.option("--floor-db", default=ModelConfig.floor_db, show_default=True,
               help="Feature floor under each clip's peak, dB (0: none); with --init it replaces the "
                    "initial model's.")
+@click.option("--mix-style", default=ModelConfig.mix_style, show_default=True,
+              help="Share of training utterances whose encoder-input statistics are mixed with "
+                   "another's (MixStyle); with --init it replaces the initial model's.")
 @click.option("--export", type=click.Path(dir_okay=False), help="Copy best.pt here when done.")
-def main(enc_hidden, dec_hidden, no_ctc, floor_db, export, **kwargs):
+def main(enc_hidden, dec_hidden, no_ctc, floor_db, mix_style, export, **kwargs):
     """Train the number recognizer on TRAIN_CSV, choosing the best epoch on DEV_CSV."""
     cfg = TrainConfig(**kwargs)
     model_cfg = ModelConfig(enc_hidden=enc_hidden, dec_hidden=dec_hidden, floor_db=floor_db,
-                            ctc=not no_ctc and cfg.ctc_weight > 0)
+                            mix_style=mix_style, ctc=not no_ctc and cfg.ctc_weight > 0)
     train_and_export(lambda: train(cfg, model_cfg), export)
 
 if __name__ == "__main__":

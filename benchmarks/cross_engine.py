@@ -154,8 +154,12 @@ def merge(results_file: Path, engine: str, new: dict) -> dict:
               help="Share of training clips blurred across mel bands (recognizer).")
 @click.option("--floor-jitter", default=train_recognition.TrainConfig.floor_jitter, show_default=True,
               help="Recognizer's training-time floor drawn within --floor-db +- this, dB.")
+@click.option("--ema", default=train_recognition.TrainConfig.ema, show_default=True,
+              help="Recognizer: keep a moving average of the weights with this decay a step; it is scored.")
+@click.option("--mix-style", default=ModelConfig.mix_style, show_default=True,
+              help="Recognizer: share of training utterances given another's encoder-input statistics.")
 def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped,
-         corpus, recipe, lr, schedule, stretch, vtlp, smooth, floor_db, floor_jitter):
+         corpus, recipe, lr, schedule, stretch, vtlp, smooth, floor_db, floor_jitter, ema, mix_style):
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in engines.split(",") if e]
     if corpus is None:
@@ -177,8 +181,8 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
             train_recognition.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "recognizer"),
                                           epochs=epochs, patience=epochs, seed=seed, threads=threads,
                                           cache=cache, lr=lr, schedule=schedule, stretch=stretch,
-                                          vtlp=vtlp, smooth=smooth, floor_jitter=floor_jitter),
-            ModelConfig(floor_db=floor_db))
+                                          vtlp=vtlp, smooth=smooth, floor_jitter=floor_jitter, ema=ema),
+            ModelConfig(floor_db=floor_db, mix_style=mix_style))
         gender = train_gender.train(
             train_gender.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "gender"),
                                      epochs=gender_epochs, seed=seed, threads=threads, cache=cache),

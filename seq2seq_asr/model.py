@@ -26,6 +26,7 @@ class ModelConfig:
     attn_channels: int = 16  # location features
     attn_kernel: int = 15
     dropout: float = 0.15
+    mix_style: float = 0.0  # training only: share of utterances given another's statistics (mix_style)
     ctc: bool = True  # a CTC head on the encoder
 
     def to_dict(self):
@@ -35,6 +36,27 @@ class ModelConfig:
 def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
     """(B,) lengths -> (B, max_len) bool, True on real frames."""
     return torch.arange(max_len, device=lengths.device)[None] < lengths[:, None]
+
+
+def mix_style(x: torch.Tensor, lengths: torch.Tensor, share: float, alpha: float = 0.1) -> torch.Tensor:
+    """(B, T', C), (B,) lengths -> the same (frames past a length come out zero) with, for a random `share` of the
+    utterances, each channel's mean and spread over time moved part of the way (a Beta(alpha,
+    alpha) draw) to those of another utterance of the batch (MixStyle, Zhou et al., ICLR 2021).
+    Those statistics carry much of a voice's timbre and channel, so the encoder learns to read
+    the words whatever they are; the content (the normalized frames) stays. Gradients do not flow
+    through the statistics, as in the paper."""
+    B = x.shape[0]
+    if B < 2 or share <= 0:
+        return x
+    mask = lengths_to_mask(lengths, x.shape[1])[:, :, None].to(x.dtype)  # (B, T', 1)
+    frames = mask.sum(1, keepdim=True).clamp(min=1)
+    mean = ((x * mask).sum(1, keepdim=True) / frames).detach()  # (B, 1, C)
+    std = ((((x - mean) * mask) ** 2).sum(1, keepdim=True) / frames + 1e-5).sqrt().detach()
+    other = torch.randperm(B, device=x.device)
+    lam = torch.distributions.Beta(alpha, alpha).sample((B, 1, 1)).to(x)
+    mixed = (x - mean) / std * (lam * std + (1 - lam) * std[other]) + lam * mean + (1 - lam) * mean[other]
+    chosen = (torch.rand(B, 1, 1, device=x.device) < share).to(x.dtype)
+    return (chosen * mixed + (1 - chosen) * x) * mask
 
 
 class ConvSubsampling(nn.Module):
@@ -71,9 +93,12 @@ class Encoder(nn.Module):
         self.rnn = nn.GRU(2 * c.enc_hidden, c.enc_hidden, c.enc_layers, batch_first=True,
                           bidirectional=True, dropout=c.dropout)
         self.dropout = nn.Dropout(c.dropout)
+        self.mix_style = c.mix_style
 
     def forward(self, feats: torch.Tensor, lengths: torch.Tensor):
         x, lengths = self.subsample(feats, lengths)
+        if self.training and self.mix_style:
+            x = mix_style(x, lengths, self.mix_style)
         x = nn.utils.rnn.pack_padded_sequence(self.dropout(x), lengths.cpu(), batch_first=True,
                                               enforce_sorted=False)
         x, _ = self.rnn(x)

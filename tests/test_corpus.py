@@ -151,6 +151,29 @@ def test_rhvoice_rate_and_pitch_move():
     assert pitch(150) > 1.2 * pitch(80)
 
 
+def test_high_pitch_is_its_own_draw():
+    """A raised voice is drawn apart from everything else: the plan is the same with or
+    without it, about the asked share is raised, and none at 0."""
+    plain = generate_plan({"train": 300}, seed=2)
+    raised = generate_plan({"train": 300}, seed=2, high_pitch=0.3)
+    assert [(c.number, c.voice, c.words, c.dictation) for c in plain] == \
+        [(c.number, c.voice, c.words, c.dictation) for c in raised]
+    assert not any(c.high for c in plain) and 0.2 < np.mean([c.high for c in raised]) < 0.4
+
+
+@needs_tts
+@pytest.mark.parametrize("spk_id", ["espeak-ru-f3", "mbrola-de2", "rhvoice-anna", "rutts-female-a"])
+def test_a_raised_voice_is_higher(spk_id):
+    from seq2seq_asr.corpus.generate import say
+    voice = next(v for v in voices.all_voices() if v.spk_id == spk_id)
+    text = [" ".join(to_words(231547))]
+
+    def f0(high):  # median Hz, the same delivery draws but the pitch
+        audio, sr = say(voice, text, np.random.default_rng(0), 0, high=high)[0]
+        return _median_f0(torch.from_numpy(audio), sr)
+    assert f0(True) > 1.15 * f0(False)
+
+
 @needs_tts
 def test_dictation_and_one_thousand_forms(corpus):
     tables = pd.concat([pd.read_csv(corpus / f"{s}.csv") for s in COUNTS])

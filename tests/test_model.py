@@ -199,3 +199,22 @@ def test_smooth_bands_fades_harmonics_and_keeps_the_envelope():
     assert int(blurred[0].argmax()) in range(16, 25)  # the formant stays where it was
     g = torch.Generator().manual_seed(0)
     assert perturb(feats, g, smooth_share=1.0).shape == feats.shape
+
+
+def test_mix_style_moves_statistics_keeps_content_and_padding():
+    from seq2seq_asr.model import mix_style
+    torch.manual_seed(0)
+    content = torch.randn(2, 20, 8)
+    x = torch.stack([content[0] * 0.5 + 3.0, content[1] * 4.0 - 2.0])  # two "voices"
+    x[1, 15:] = 0.0
+    lengths = torch.tensor([20, 15])
+    assert torch.equal(mix_style(x, lengths, 0.0), x)
+    moved = 0
+    for _ in range(20):
+        y = mix_style(x, lengths, 1.0)
+        assert torch.all(y[1, 15:] == 0)  # padding stays zero
+        for i, n in ((0, 20), (1, 15)):  # the frames keep their shape: only mean and spread change
+            a, b = x[i, :n] - x[i, :n].mean(0), y[i, :n] - y[i, :n].mean(0)
+            assert torch.allclose(a / a.std(0), b / b.std(0), atol=1e-3)
+        moved += float((y[0, :20].mean() - 3.0).abs() > 0.5)
+    assert moved > 0  # with 20 draws of Beta(0.1, 0.1), some mix far toward the other voice

@@ -65,6 +65,37 @@ def test_floor_jitter_trains_on_raw_features_and_keeps_the_model_floor(tmp_path)
     assert result.exit_code == 2 and "--floor-jitter" in result.output, result.output
 
 
+def test_moving_average_is_what_best_pt_holds_and_resumes(tmp_path):
+    extra = ("--enc-hidden", "16", "--dec-hidden", "16", "--ema", "0.9", "--mix-style", "0.5")
+
+    def averaged():
+        last = checkpoint.read(tmp_path / "run" / "last.pt")
+        return last, {k[len("module."):]: v for k, v in last["average"].items() if k.startswith("module.")}
+
+    run(train_recognition, tmp_path, 1, *extra)
+    last, average = averaged()  # epoch 1 is always the best so far: best.pt is its average
+    best, _, _ = checkpoint.load(tmp_path / "run" / "best.pt")
+    trained, _, _ = checkpoint.load(tmp_path / "run" / "last.pt")
+    assert best.config.mix_style == 0.5 and int(last["average"]["n_averaged"]) == 2  # 16 clips, 8 a batch
+    assert all(torch.equal(best.state_dict()[k], v) for k, v in average.items())
+    assert any(not torch.equal(trained.state_dict()[k], v) for k, v in average.items())
+    history = run(train_recognition, tmp_path, 2, *extra)
+    assert [h["epoch"] for h in history] == [1, 2] and all("dev_accuracy_trained" in h for h in history)
+    assert int(averaged()[0]["average"]["n_averaged"]) == 4  # resumed, not restarted
+    # a run without an average cannot resume with one
+    result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "plain"),
+                                "--epochs", "1", "--threads", "1", "--cache", str(tmp_path / "cache"),
+                                "--batch-size", "8", "--enc-hidden", "16", "--dec-hidden", "16"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "plain"),
+                                "--epochs", "2", "--threads", "1", "--cache", str(tmp_path / "cache"),
+                                "--batch-size", "8", "--ema", "0.9"])
+    assert result.exit_code == 1 and "without --ema" in result.output, result.output
+    for bad in (("--ema", "1"), ("--mix-style", "1.5")):
+        result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "x"), *bad])
+        assert result.exit_code == 2 and bad[0] in result.output, result.output
+
+
 def test_unknown_schedule_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "r"),
                                                          "--schedule", "linear"])

@@ -19,13 +19,16 @@ from .voices import ENGINES
               help="Augmentation strength: 0 clean, 1 the full mix.")
 @click.option("--revoice", default=0.0, show_default=True,
               help="Share of clips said in a new voice made through the WORLD vocoder (0..1).")
+@click.option("--high-pitch", default=0.0, show_default=True,
+              help="Share of clips said in a raised voice, the engine's own pitch setting turned "
+                   "up (0..1; festival has none).")
 @click.option("--engines", default=",".join(ENGINES), show_default=True,
               help="Comma-separated engines to use (espeak, festival, rutts, mbrola, rhvoice).")
 @click.option("--test-voices", type=click.Choice(["held-out", "all"]), default="held-out",
               show_default=True, help="The test split's voices: the held-out ones, or every voice "
                                       "of the engines (to score an engine left out of training).")
 def main(root: Path, train: int, dev: int, test: int, seed: int, jobs: int, strength: float,
-         engines: str, test_voices: str, revoice: float):
+         engines: str, test_voices: str, revoice: float, high_pitch: float):
     """Synthesize spoken Russian numbers into ROOT/{train,dev,test}.csv and audio folders."""
     start = time.time()
     chosen = tuple(e.strip() for e in engines.split(",") if e.strip())
@@ -35,7 +38,8 @@ def main(root: Path, train: int, dev: int, test: int, seed: int, jobs: int, stre
                                  f"choose from {', '.join(ENGINES)}", param_hint="--engines")
     try:
         paths = generate(root, {"train": train, "dev": dev, "test": test}, seed, jobs, strength,
-                         engines=chosen, held_out_test=test_voices == "held-out", revoice=revoice)
+                         engines=chosen, held_out_test=test_voices == "held-out", revoice=revoice,
+                         high_pitch=high_pitch)
     except RuntimeError as e:
         raise click.ClickException(str(e)) from None
     total = train + dev + test

@@ -42,6 +42,12 @@ BABBLE_ENGINES = ("espeak", "rutts")  # fast to call once per babble voice
 PAUSE_S = (0.03, 0.4)  # between dictated words
 VOWELS = re.compile("[аеёиоуыэюя]")
 RATE = (2.0, 11.0)  # syllables a second that tempo changes may reach: slow dictation to brisk speech
+# a raised voice (Clip.high), in each engine's own pitch setting; the engines keep the formants
+# (festival has no pitch setting and keeps its voice). Without it, the corpus's median F0 stays
+# under 350 Hz: espeak's female variants 185 Hz (97th percentile 324), RHVoice's 198 (248).
+HIGH_PITCH = {"espeak": (75, 100), "mbrola": (75, 100),  # espeak -p 0..99: 99 is ~330 Hz for ru+f3
+              "rhvoice": (130, 201),  # % of the voice's own: 150 % is ~310 Hz for anna, 200 % ~420
+              "rutts": (80, 151)}  # added to the speaker's voice_pitch (50..300)
 
 
 @dataclass(frozen=True)
@@ -54,15 +60,22 @@ class Clip:
     words: tuple[str, ...] = ()
     dictation: bool = False
     engines: tuple[str, ...] = voices.ENGINES  # the corpus's: babble is drawn from them only
+    high_pitch: float = 0.0  # the corpus's share of clips said in a raised voice (`high`)
 
     def rng(self, stream: int) -> np.random.Generator:
         """Stream 0 draws the voice's delivery, stream 1 the augmentation, 2 the babble,
-        3 the WORLD voice (augment.draw_revoice)."""
+        3 the WORLD voice (augment.draw_revoice), 4 whether the voice is raised."""
         return np.random.default_rng([self.seed, SPLITS.index(self.split), self.index, stream])
+
+    @property
+    def high(self) -> bool:
+        """Said with the engine's own pitch setting raised (HIGH_PITCH), so that the corpus has
+        voices up to 400-500 Hz, as high women's and children's voices are."""
+        return self.high_pitch > 0 and self.rng(4).random() < self.high_pitch
 
 
 def plan(counts: dict[str, int], seed: int, engines=voices.ENGINES,
-         held_out_test: bool = True) -> list[Clip]:
+         held_out_test: bool = True, high_pitch: float = 0.0) -> list[Clip]:
     """Which number each clip says, in which voice and style."""
     everyone = [v for v in voices.all_voices() if v.engine in engines]
     test_pool = [v for v in everyone if voices.is_test_voice(v) or not held_out_test]
@@ -84,7 +97,7 @@ def plan(counts: dict[str, int], seed: int, engines=voices.ENGINES,
             forms = spoken_forms(number)
             words = tuple(forms[rng.integers(len(forms))])
             clips.append(Clip(split, i, number, voice, seed, words, bool(rng.random() < DICTATION_SHARE),
-                              tuple(engines)))
+                              tuple(engines), high_pitch))
     return clips
 
 
@@ -106,19 +119,25 @@ def trim(audio: np.ndarray, floor_db: float = 40.0) -> np.ndarray:
 
 
 def say(voice: voices.Voice, texts: list[str], rng: np.random.Generator, seed: int,
-        festival_audio=None) -> list[tuple[np.ndarray, int]]:
-    """Each text in the voice, with this clip's delivery drawn from rng (espeak, ru_tts)."""
+        festival_audio=None, high: bool = False) -> list[tuple[np.ndarray, int]]:
+    """Each text in the voice, with this clip's delivery drawn from rng (espeak, ru_tts);
+    `high`: in a raised voice (HIGH_PITCH)."""
     if voice.engine == "festival":
         return festival_audio
     if voice.engine == "rutts":
         rate, jitter = float(np.exp(rng.uniform(np.log(60), np.log(230)))), int(rng.integers(-15, 16))
+        if high:
+            jitter = int(rng.integers(*HIGH_PITCH["rutts"]))
         return [voices.rutts(voice, t, int(rate), jitter) for t in texts]
     if voice.engine == "rhvoice":  # the speaker's own pitch, rate from slow to brisk per clip
         own = speaker_rng(voice, seed).integers(80, 126)  # % of the voice's pitch
         rate = float(np.exp(rng.uniform(np.log(60), np.log(200))))
-        return [voices.rhvoice(voice, t, int(rate), int(own + rng.integers(-10, 11))) for t in texts]
+        pitch = own + rng.integers(-10, 11) if not high else rng.integers(*HIGH_PITCH["rhvoice"])
+        return [voices.rhvoice(voice, t, int(rate), int(pitch)) for t in texts]
     rate, pitch = speaker_style(voice, seed)
     rate, pitch = int(rate * rng.uniform(0.7, 1.4)), int(np.clip(pitch + rng.integers(-10, 11), 0, 99))
+    if high:
+        pitch = int(rng.integers(*HIGH_PITCH[voice.engine]))
     return [voices.espeak(voice, t, rate, pitch) for t in texts]
 
 
@@ -146,7 +165,7 @@ def synthesize(clips: list[Clip]) -> list[tuple[np.ndarray, int]]:
     out = []
     for i, c in enumerate(clips):
         rng = c.rng(0)
-        pieces = say(c.voice, texts[i], rng, c.seed, festival_audio.get(i))
+        pieces = say(c.voice, texts[i], rng, c.seed, festival_audio.get(i), c.high)
         out.append(join(pieces, rng) if c.dictation else pieces[0])
     return out
 
@@ -211,15 +230,16 @@ def _work(args) -> list[dict]:
 
 def generate(root: Path, counts: dict[str, int], seed: int = 0, jobs: int = 2,
              strength: float = 1.0, chunk: int = 64, progress: bool = True,
-             engines=voices.ENGINES, held_out_test: bool = True, revoice: float = 0.0
-             ) -> dict[str, Path]:
+             engines=voices.ENGINES, held_out_test: bool = True, revoice: float = 0.0,
+             high_pitch: float = 0.0) -> dict[str, Path]:
     """Make the corpus under `root`; returns {split: csv path}. `revoice`: the share of clips
-    said in a new WORLD voice made from the engine's (augment.revoice)."""
+    said in a new WORLD voice made from the engine's (augment.revoice); `high_pitch`: the share
+    said in a raised voice (Clip.high)."""
     missing = voices.missing_engines(engines)
     if missing:
         raise RuntimeError(f"missing TTS programs: {', '.join(missing)} (run install.sh)")
     root = Path(root)
-    clips = plan(counts, seed, engines, held_out_test)
+    clips = plan(counts, seed, engines, held_out_test, high_pitch)
     for split in SPLITS:
         (root / split).mkdir(parents=True, exist_ok=True)
     chunks = [(clips[i:i + chunk], root, strength, revoice) for i in range(0, len(clips), chunk)]
