@@ -153,7 +153,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     if not 0 <= cfg.ema < 1:
         raise click.BadParameter(f"{cfg.ema:g} is not a decay in [0, 1)", param_hint="--ema")
     if not 0 <= model_cfg.mix_style <= 1:
-        raise click.BadParameter(f"{model_cfg.mix_style:g} is not a share in [0, 1]", param_hint="--mix-style")
+        raise click.BadParameter(f"{model_cfg.mix_style:g} is not a share in [0, 1]",
+                                 param_hint="--mix-style")
     floors = (model_cfg.floor_db - cfg.floor_jitter, model_cfg.floor_db + cfg.floor_jitter) \
         if cfg.floor_jitter else None
 
@@ -182,10 +183,11 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     history = []
     if resume:
         model.load_state_dict(resume["model"])
+        if (average is None) != ("average" not in resume):
+            was = "with" if average is None else "without"
+            raise click.ClickException(f"{out / 'last.pt'} was trained {was} --ema: resume with the "
+                                       "options it started with, or train into a new --out")
         if average is not None:
-            if "average" not in resume:
-                raise click.ClickException(f"{out / 'last.pt'} was trained without --ema: resume "
-                                           "with the options it started with, or train into a new --out")
             average.load_state_dict(resume["average"])
         optimizer.load_state_dict(resume["optimizer"])
         if ("lr_lambdas" in resume["scheduler"]) != (cfg.schedule == "cosine"):
@@ -246,7 +248,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         if average is not None:  # best.pt and early stopping follow the average
             saved = average.module
             history[-1]["dev_accuracy_trained"] = dev_acc
-            dev_loss, dev_acc = evaluate(LossOf(saved, cfg.ctc_weight, cfg.label_smoothing), dev_set, vocab, rt)
+            dev_loss, dev_acc = evaluate(LossOf(saved, cfg.ctc_weight, cfg.label_smoothing), dev_set,
+                                         vocab, rt)
             history[-1].update(dev_loss=dev_loss, dev_accuracy=dev_acc)
         log(json.dumps(history[-1]))
         if rt.main:

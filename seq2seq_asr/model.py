@@ -39,9 +39,10 @@ def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
 
 
 def mix_style(x: torch.Tensor, lengths: torch.Tensor, share: float, alpha: float = 0.1) -> torch.Tensor:
-    """(B, T', C), (B,) lengths -> the same (frames past a length come out zero) with, for a random `share` of the
-    utterances, each channel's mean and spread over time moved part of the way (a Beta(alpha,
-    alpha) draw) to those of another utterance of the batch (MixStyle, Zhou et al., ICLR 2021).
+    """(B, T', C), (B,) lengths -> the same (frames past a length come out zero) with, for a
+    random `share` of the utterances, each channel's mean and spread over time moved part of the
+    way (a Beta(alpha, alpha) draw) to those of another utterance of the batch (MixStyle, Zhou et
+    al., ICLR 2021).
     Those statistics carry much of a voice's timbre and channel, so the encoder learns to read
     the words whatever they are; the content (the normalized frames) stays. Gradients do not flow
     through the statistics, as in the paper."""

@@ -82,7 +82,7 @@ def test_moving_average_is_what_best_pt_holds_and_resumes(tmp_path):
     history = run(train_recognition, tmp_path, 2, *extra)
     assert [h["epoch"] for h in history] == [1, 2] and all("dev_accuracy_trained" in h for h in history)
     assert int(averaged()[0]["average"]["n_averaged"]) == 4  # resumed, not restarted
-    # a run without an average cannot resume with one
+    # a run without an average cannot resume with one, ...
     result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "plain"),
                                 "--epochs", "1", "--threads", "1", "--cache", str(tmp_path / "cache"),
                                 "--batch-size", "8", "--enc-hidden", "16", "--dec-hidden", "16"])
@@ -91,6 +91,10 @@ def test_moving_average_is_what_best_pt_holds_and_resumes(tmp_path):
                                 "--epochs", "2", "--threads", "1", "--cache", str(tmp_path / "cache"),
                                 "--batch-size", "8", "--ema", "0.9"])
     assert result.exit_code == 1 and "without --ema" in result.output, result.output
+    result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "run"),
+                                "--epochs", "3", "--threads", "1", "--cache", str(tmp_path / "cache"),
+                                "--batch-size", "8"])  # and one with an average cannot drop it
+    assert result.exit_code == 1 and "with --ema" in result.output, result.output
     for bad in (("--ema", "1"), ("--mix-style", "1.5")):
         result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "x"), *bad])
         assert result.exit_code == 2 and bad[0] in result.output, result.output
