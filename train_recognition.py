@@ -201,6 +201,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         log(f"starting from the weights of {cfg.init}")
     best = max([h["dev_accuracy"] for h in history], default=-1.0)
     loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing)
+    average_loss_of = (LossOf(average.module, cfg.ctc_weight, cfg.label_smoothing)
+                       if average is not None else None)
     trainer = distributed(loss_of, rt)
 
     weights = speaker_weights(train_set, cfg.balance)
@@ -248,8 +250,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         if average is not None:  # best.pt and early stopping follow the average
             saved = average.module
             history[-1]["dev_accuracy_trained"] = dev_acc
-            dev_loss, dev_acc = evaluate(LossOf(saved, cfg.ctc_weight, cfg.label_smoothing), dev_set,
-                                         vocab, rt)
+            dev_loss, dev_acc = evaluate(average_loss_of, dev_set, vocab, rt)
             history[-1].update(dev_loss=dev_loss, dev_accuracy=dev_acc)
         log(json.dumps(history[-1]))
         if rt.main:
@@ -259,7 +260,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             checkpoint.save(out / "last.pt", model, vocab, {
                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "history": json.dumps(history)} | ({"average": {
-                    k: v.cpu() for k, v in average.state_dict().items()}} if average else {}))
+                    k: v.cpu() for k, v in average.state_dict().items()}} if average is not None else {}))
             (out / "history.json").write_text(json.dumps(history, indent=1))
             plots.curves(history, out / "curves.png")
         best = max(best, dev_acc)
