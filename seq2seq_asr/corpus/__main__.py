@@ -21,9 +21,9 @@ from .voices import ENGINES
               help="Share of clips said in a new voice made through the WORLD vocoder (0..1).")
 @click.option("--high-pitch", default=0.0, show_default=True,
               help="Share of clips said in a raised voice, the engine's own pitch setting turned "
-                   "up (0..1; festival has none).")
+                   "up (0..1; festival and kokoro have none).")
 @click.option("--engines", default=",".join(ENGINES), show_default=True,
-              help="Comma-separated engines to use (espeak, festival, rutts, mbrola, rhvoice).")
+              help="Comma-separated engines to use.")
 @click.option("--test-voices", type=click.Choice(["held-out", "all"]), default="held-out",
               show_default=True, help="The test split's voices: the held-out ones, or every voice "
                                       "of the engines (to score an engine left out of training).")

@@ -36,15 +36,16 @@ SPLITS = ("train", "dev", "test")
 COLUMNS = ["filename", "transcription", "spk_id", "gender", "ext", "samplerate", "words", "engine",
            "style", "rate"]
 # of train/dev clips, relative
-ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58, "mbrola": 0.2, "rhvoice": 0.3}
+ENGINE_SHARES = {"festival": 0.12, "rutts": 0.3, "espeak": 0.58, "mbrola": 0.2, "rhvoice": 0.3,
+                 "kokoro": 0.2}
 DICTATION_SHARE = 0.25
 BABBLE_ENGINES = ("espeak", "rutts")  # fast to call once per babble voice
 PAUSE_S = (0.03, 0.4)  # between dictated words
 VOWELS = re.compile("[аеёиоуыэюя]")
 RATE = (2.0, 11.0)  # syllables a second that tempo changes may reach: slow dictation to brisk speech
 # a raised voice (Clip.high), in each engine's own pitch setting; the engines keep the formants
-# (festival has no pitch setting and keeps its voice). Without it, the corpus's median F0 stays
-# under 350 Hz: espeak's female variants 185 Hz (97th percentile 324), RHVoice's 198 (248).
+# (festival and Kokoro have no pitch setting and keep their voices). Without it, the corpus's
+# median F0 stays under 350 Hz: espeak's female variants 185 Hz (97th percentile 324), RHVoice's 198 (248).
 HIGH_PITCH = {"espeak": (75, 100), "mbrola": (75, 100),  # espeak -p 0..99: 99 is ~330 Hz for ru+f3
               "rhvoice": (130, 201),  # % of the voice's own: 150 % is ~310 Hz for anna, 200 % ~420
               "rutts": (80, 151)}  # added to the speaker's voice_pitch (50..300)
@@ -134,6 +135,9 @@ def say(voice: voices.Voice, texts: list[str], rng: np.random.Generator, seed: i
         rate = float(np.exp(rng.uniform(np.log(60), np.log(200))))
         pitch = own + rng.integers(-10, 11) if not high else rng.integers(*HIGH_PITCH["rhvoice"])
         return [voices.rhvoice(voice, t, int(rate), int(pitch)) for t in texts]
+    if voice.engine == "kokoro":  # rate from slow to brisk per clip (about 3.4-8.5 syllables a second)
+        speed = float(np.exp(rng.uniform(np.log(0.8), np.log(1.9))))
+        return [voices.kokoro(voice, t, speed) for t in texts]
     rate, pitch = speaker_style(voice, seed)
     rate, pitch = int(rate * rng.uniform(0.7, 1.4)), int(np.clip(pitch + rng.integers(-10, 11), 0, 99))
     if high:

