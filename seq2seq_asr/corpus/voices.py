@@ -1,4 +1,4 @@
-"""Offline Russian TTS voices, four engines; each voice is one speaker id with its gender.
+"""Offline Russian TTS voices, six engines; each voice is one speaker id with its gender.
 
 - espeak-ng (formant synthesis): Russian and Latvian-accented Russian with many variants, and
   the Cyrillic-script languages uk, be, bg, sr, mk, kk, tt reading Russian text as accented
