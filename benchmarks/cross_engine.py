@@ -3,9 +3,9 @@
     python benchmarks/cross_engine.py [--work data/cross_engine] [--train 6000 --epochs 10]
     python benchmarks/cross_engine.py --corpus data/corpus2 --recipe long --epochs 20 --schedule cosine --stretch 0.2
 
-For each engine E (every one of voices.ENGINES unless --engines): train a recognizer and a gender classifier on the
-other engines only (a short schedule), then score them on E: `--eval` clips in every voice of E,
-once clean and once with the full augmentation. Reported per left-out engine: exact % and digit
+For each engine E (every one of voices.ENGINES unless --engines): train a recognizer and a
+gender classifier on the other engines only (a short schedule), then score them on E: `--eval`
+clips in every voice of E, once clean and once with the full augmentation. Reported per left-out engine: exact % and digit
 CER %, per speaker, per number range (<1000, >=1000), per speech rate (syllables a second) and
 per style (fluent / dictated word by word), and gender accuracy; the shipped model is scored on
 the same sets for comparison (it has heard every engine that its corpus had).
