@@ -5,18 +5,19 @@
 
 For each engine E (every one of voices.ENGINES unless --engines): train a recognizer and a
 gender classifier on the other engines only (a short schedule), then score them on E: `--eval`
-clips in every voice of E, once clean and once with the full augmentation. Reported per left-out engine: exact % and digit
-CER %, per speaker, per number range (<1000, >=1000), per speech rate (syllables a second) and
-per style (fluent / dictated word by word), and gender accuracy; the shipped model is scored on
-the same sets for comparison (it has heard every engine that its corpus had).
+clips in every voice of E, once clean and once with the full augmentation. Reported per
+left-out engine: exact % and digit CER %, per speaker, per number range (<1000, >=1000), per
+speech rate (syllables a second) and per style (fluent / dictated word by word), and gender
+accuracy; the shipped model is scored on the same sets for comparison (it has heard every
+engine that its corpus had).
 
 Every step is resumable: corpora are generated once (from --seed) under --work (or an existing
 corpus with an `engine` column is used: --corpus), and the trainings resume from their last.pt;
 rerun the same command after a stop. A run is named by the engines it trained on, so a corpus
 without some engine (say espeak and festival only) trains once and is scored on each engine it
-lacks (ru_tts, MBROLA, RHVoice and Kokoro). A recipe (--recipe NAME with its training options) keeps
-its runs under --work/runs/NAME, so recipes can be compared on the same eval sets. Results go
-to --work/results.json (merged with those of earlier runs) and to stdout as Markdown.
+lacks (ru_tts, MBROLA, RHVoice and Kokoro). A recipe (--recipe NAME with its training options)
+keeps its runs under --work/runs/NAME, so recipes can be compared on the same eval sets. Results
+go to --work/results.json (merged with those of earlier runs) and to stdout as Markdown.
 """
 import json
 import os

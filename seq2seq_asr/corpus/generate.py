@@ -45,7 +45,8 @@ VOWELS = re.compile("[аеёиоуыэюя]")
 RATE = (2.0, 11.0)  # syllables a second that tempo changes may reach: slow dictation to brisk speech
 # a raised voice (Clip.high), in each engine's own pitch setting; the engines keep the formants
 # (festival and Kokoro have no pitch setting and keep their voices). Without it, the corpus's
-# median F0 stays under 350 Hz: espeak's female variants 185 Hz (97th percentile 324), RHVoice's 198 (248).
+# median F0 stays under 350 Hz: espeak's female variants 185 Hz (97th percentile 324), RHVoice's
+# 198 (248).
 HIGH_PITCH = {"espeak": (75, 100), "mbrola": (75, 100),  # espeak -p 0..99: 99 is ~330 Hz for ru+f3
               "rhvoice": (130, 201),  # % of the voice's own: 150 % is ~310 Hz for anna, 200 % ~420
               "rutts": (80, 151)}  # added to the speaker's voice_pitch (50..300)

