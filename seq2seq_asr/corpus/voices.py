@@ -251,10 +251,12 @@ def kokoro(voice: Voice, text: str, speed: float) -> tuple[np.ndarray, int]:
     if unknown:
         raise RuntimeError(f"Kokoro has no symbol for {unknown} in {phonemes!r} ({text!r})")
     tokens = [vocab[c] for c in phonemes]
-    style = np.mean([styles[name] for name in voice.name.split("+")], axis=0)
+    names = voice.name.split("+")
+    row = min(len(tokens), len(styles[names[0]])) - 1  # a style vector per phoneme count
+    style = np.mean([styles[name][row] for name in names], axis=0)  # (1, 256)
     audio = session.run(None, {
         "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
-        "style": style[min(len(tokens), len(style)) - 1].reshape(1, 256).astype(np.float32),
+        "style": style.astype(np.float32),
         "speed": np.array([speed], dtype=np.float32)})[0]
     return np.asarray(audio, dtype=np.float32).ravel(), KOKORO_RATE
 
