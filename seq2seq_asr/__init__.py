@@ -10,8 +10,8 @@ checkpoint.py saves and loads models, data.py feeds training, gender.py classifi
 speaker, corpus/ makes training data; cli.py (the `seq2seq-asr` command) and server.py
 (the HTTP service) are thin layers over api.py.
 """
-from .api import Model, load
+from .api import Model, load, save_ensemble
 from .checkpoint import CheckpointError
 from .transcribe import Options, Result
 
-__all__ = ["load", "Model", "Result", "Options", "CheckpointError"]
+__all__ = ["load", "save_ensemble", "Model", "Result", "Options", "CheckpointError"]

@@ -6,6 +6,7 @@
     model.transcribe(["a.wav", "b.mp3"])              # [Result, Result], batched
     model.transcribe(samples, sample_rate=8000)       # numpy/torch (time,) or (time, channels)
     for r in model.stream(many_paths): ...            # flat memory for any number of files
+    seq2seq_asr.save_ensemble("ens.pt", ["a.pt", "b.pt"])  # several recognizers read as one
 """
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -73,6 +74,13 @@ class Model:
             return audio
         raise TypeError(f"cannot transcribe a {type(audio).__name__}: give a path, bytes, "
                         "or an array with sample_rate")
+
+
+def save_ensemble(path: str | Path, members: Sequence[str | Path]) -> None:
+    """Write the recognizer checkpoints `members` as one ensemble checkpoint that load() reads
+    like any other: every decoding step takes the mean of their log-probabilities (model.Ensemble).
+    Raises CheckpointError when a member is unusable or they do not share vocabulary and features."""
+    checkpoint.save_ensemble(path, list(members))
 
 
 def load(path: str | Path | None = None, *, gender: bool | str | Path = False,

@@ -1,6 +1,9 @@
 """Checkpoints: one torch file holding the weights, the model config and the vocabulary
 (plus, for training checkpoints, the optimizer and progress). Loaded with
 weights_only=True, so a file can carry no code; a bad file fails with CheckpointError.
+
+An ensemble file holds several recognizers that share one vocabulary (model.Ensemble), each
+with its config and its weights in float16 (half the size; loaded as float32).
 """
 from pathlib import Path
 
@@ -9,9 +12,10 @@ import torch
 from normalizer import vocab_from_dict
 
 from .gender import GenderClassifier, GenderConfig
-from .model import ModelConfig, Recognizer
+from .model import Ensemble, ModelConfig, Recognizer
 
 FORMAT = "seq2seq_asr.recognizer/1"
+ENSEMBLE_FORMAT = "seq2seq_asr.ensemble/1"
 GENDER_FORMAT = "seq2seq_asr.gender/1"
 
 
@@ -19,24 +23,28 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used; the message says which file and why."""
 
 
-def save(path: str | Path, model, vocab=None, extra: dict | None = None) -> None:
-    """Write atomically (a temporary file, then rename) so a stopped run leaves no half file.
-    A recognizer is saved with its vocabulary, a gender classifier without one; the weights are
-    saved on the CPU whatever device the model trains on."""
+def _write(path: str | Path, payload: dict) -> None:
+    """Atomically (a temporary file, then rename), so a stopped run leaves no half file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": GENDER_FORMAT if isinstance(model, GenderClassifier) else FORMAT,
-               "config": model.config.to_dict(), **(extra or {}),
-               "model": {k: v.cpu() for k, v in model.state_dict().items()}}  # loads without a GPU
-    if vocab is not None:
-        payload["vocab"] = vocab.to_dict()
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
 
 
-def read(path: str | Path, expected_format: str = FORMAT) -> dict:
-    """The raw payload, checked to be a checkpoint of the expected kind."""
+def save(path: str | Path, model, vocab=None, extra: dict | None = None) -> None:
+    """Write atomically. A recognizer is saved with its vocabulary, a gender classifier without
+    one; the weights are saved on the CPU whatever device the model trains on."""
+    payload = {"format": GENDER_FORMAT if isinstance(model, GenderClassifier) else FORMAT,
+               "config": model.config.to_dict(), **(extra or {}),
+               "model": {k: v.cpu() for k, v in model.state_dict().items()}}  # loads without a GPU
+    if vocab is not None:
+        payload["vocab"] = vocab.to_dict()
+    _write(path, payload)
+
+
+def read(path: str | Path, expected_format: str | tuple[str, ...] = FORMAT) -> dict:
+    """The raw payload, checked to be a checkpoint of the expected kind (or one of them)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
@@ -45,9 +53,10 @@ def read(path: str | Path, expected_format: str = FORMAT) -> dict:
     except Exception as e:  # torch raises many kinds for a damaged or foreign file
         raise CheckpointError(f"{path}: not a readable checkpoint ({type(e).__name__}: "
                               f"{str(e).splitlines()[0][:200] if str(e) else ''})") from None
-    if not isinstance(payload, dict) or payload.get("format") != expected_format:
+    expected = (expected_format,) if isinstance(expected_format, str) else expected_format
+    if not isinstance(payload, dict) or payload.get("format") not in expected:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-        raise CheckpointError(f"{path}: not a {expected_format} checkpoint (found {found!r})")
+        raise CheckpointError(f"{path}: not a {' or '.join(expected)} checkpoint (found {found!r})")
     return payload
 
 
@@ -72,18 +81,48 @@ def recognizer_config(payload: dict) -> ModelConfig:
     return ModelConfig(**{"floor_db": 0.0, **payload["config"]})
 
 
-def load(path: str | Path) -> tuple[Recognizer, object, dict]:
-    """-> (recognizer in eval mode, vocabulary, the whole payload)."""
-    payload = read(path)
+def _recognizer(entry: dict) -> Recognizer:
+    """A recognizer from a payload or an ensemble member: {"config", "model"}."""
+    model = Recognizer(recognizer_config(entry))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in entry["model"].items()})
+    return model
+
+
+def load(path: str | Path) -> tuple[Recognizer | Ensemble, object, dict]:
+    """-> (recognizer or ensemble in eval mode, vocabulary, the whole payload)."""
+    payload = read(path, (FORMAT, ENSEMBLE_FORMAT))
 
     def make():
         vocab = vocab_from_dict(payload["vocab"])
-        model = Recognizer(recognizer_config(payload))
-        model.load_state_dict(payload["model"])
+        if payload["format"] == ENSEMBLE_FORMAT:
+            model = Ensemble([_recognizer(member) for member in payload["members"]])
+        else:
+            model = _recognizer(payload)
         return model.eval(), vocab
 
     model, vocab = _build(path, payload, make)
     return model, vocab, payload
+
+
+def save_ensemble(path: str | Path, members: list[str | Path]) -> None:
+    """Write the recognizers at `members` (checkpoint paths) as one ensemble file, atomically;
+    they must share the vocabulary and the features."""
+    if len(members) < 2:
+        raise CheckpointError("an ensemble needs at least two recognizers")
+    payloads = [read(m) for m in members]
+    for m, p in zip(members[1:], payloads[1:]):
+        if p["vocab"] != payloads[0]["vocab"]:
+            raise CheckpointError(f"{m}: another vocabulary than {members[0]}'s")
+    try:
+        Ensemble([load(m)[0] for m in members])
+    except ValueError as e:
+        raise CheckpointError(f"{', '.join(map(str, members))}: cannot be one ensemble: {e}") from None
+    half = lambda t: t.half() if t.is_floating_point() else t  # noqa: E731
+    payload = {"format": ENSEMBLE_FORMAT, "vocab": payloads[0]["vocab"],
+               "members": [{"config": p["config"], "source": str(m),
+                            "model": {k: half(v) for k, v in p["model"].items()}}
+                           for m, p in zip(members, payloads)]}
+    _write(path, payload)
 
 
 def gender_config(payload: dict) -> GenderConfig:

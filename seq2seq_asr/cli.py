@@ -4,6 +4,7 @@
     seq2seq-asr --json a.wav                 one JSON object per file
     cat a.wav | seq2seq-asr -                one audio file from stdin
     seq2seq-asr serve --port 8000            the HTTP service (server.py)
+    seq2seq-asr ensemble out.pt a.pt b.pt    several recognizers as one checkpoint
 
 Folders are searched recursively for audio files. A file that cannot be transcribed is
 reported on stderr as `file: why` (and printed with an empty number, or with "error" in JSON).
@@ -151,6 +152,18 @@ def serve(host, port, model_path, beam, min_confidence, gender, gender_model, th
                        threads=threads or None)
     app = create_app(model, Limits(int(max_mb * 2**20), max_seconds, batch_size))
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@main.command()
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("members", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def ensemble(output, members):
+    """Write the recognizer checkpoints MEMBERS as one ensemble checkpoint OUTPUT (for --model)."""
+    try:
+        api.save_ensemble(output, members)
+    except CheckpointError as e:
+        raise Unusable(str(e)) from None
+    click.echo(f"{output}: an ensemble of {len(members)} recognizers ({output.stat().st_size / 2**20:.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def _finish(vocab, ids: list[int], logp: float, score: float, ctc_logp: float | 
 def _ctc_log_probs(model, memory, enc_lengths, labels: list[list[int]], rows=None) -> list:
     """log P_ctc(labels[i] | utterance rows[i]) for each i (rows: default 0..n-1); Nones
     without a CTC head. memory (B, T', D), enc_lengths (B,)."""
-    if model.ctc_head is None:
+    if not model.has_ctc:
         return [None] * len(labels)
     device = memory.device
     rows = torch.arange(len(labels)) if rows is None else torch.as_tensor(rows)
@@ -168,7 +168,7 @@ def beam_search(model, feats, lengths, vocab: WordVocab, beam: int = 4,
             break
     if any(not f for f in finished):
         raise FloatingPointError("no hypothesis finished (the model's scores are not finite)")
-    if not (ctc_weight > 0 and model.ctc_head is not None):
+    if not (ctc_weight > 0 and model.has_ctc):
         best = [max(f) for f in finished]
         ctc = _ctc_log_probs(model, memory, enc_lengths, [ids for _, ids in best])
         return [_finish(vocab, ids, att, att, c) for (att, ids), c in zip(best, ctc)]

@@ -165,6 +165,10 @@ class Recognizer(nn.Module):
         self.decoder = Decoder(c)
         self.ctc_head = nn.Linear(2 * c.enc_hidden, c.vocab_size) if c.ctc else None
 
+    @property
+    def has_ctc(self) -> bool:
+        return self.ctc_head is not None
+
     def encode(self, feats: torch.Tensor, lengths: torch.Tensor):
         """(B, T, n_mels), (B,) -> memory (B, T', D), mask (B, T'), lengths (B,)."""
         memory, lengths = self.encoder(feats, lengths)
@@ -198,3 +202,64 @@ class Recognizer(nn.Module):
         ctc = F.ctc_loss(self.ctc_log_probs(memory).transpose(0, 1), labels, enc_lengths,
                          label_lengths, blank=0, zero_infinity=True)
         return (1 - ctc_weight) * att + ctc_weight * ctc, att, ctc
+
+
+
+class Ensemble(nn.Module):
+    """Several recognizers read as one, a product of experts: their encoders run side by side
+    and every decoding step and every CTC frame takes the mean of the members' log-probabilities.
+    Members must share the vocabulary, the features (n_mels, floor_db) and the subsampling, so
+    that their encoder frames line up. For transcription (decoding.py); each member is trained
+    on its own. The joint memory is the members' memories side by side: (B, T', sum of their D)."""
+
+    def __init__(self, members: list[Recognizer]):
+        super().__init__()
+        first = members[0].config
+        for m in members[1:]:
+            for field in ("vocab_size", "n_mels", "floor_db", "subsample_layers"):
+                if getattr(m.config, field) != getattr(first, field):
+                    raise ValueError(f"ensemble members differ in {field} "
+                                     f"({getattr(first, field)} and {getattr(m.config, field)})")
+        self.members = nn.ModuleList(members)
+        self.config = first  # what the features are made with (audio.log_mel)
+        widths = [2 * m.config.enc_hidden for m in members]
+        self.decoder = EnsembleDecoder(list(members), widths)
+        self.has_ctc = all(m.has_ctc for m in members)
+
+    def encode(self, feats: torch.Tensor, lengths: torch.Tensor):
+        """(B, T, n_mels), (B,) -> joint memory (B, T', sum D), mask (B, T'), lengths (B,)."""
+        encoded = [m.encode(feats, lengths) for m in self.members]
+        _, mask, enc_lengths = encoded[0]
+        return torch.cat([memory for memory, _, _ in encoded], dim=2), mask, enc_lengths
+
+    def ctc_log_probs(self, memory: torch.Tensor) -> torch.Tensor:
+        """(B, T', sum D) -> (B, T', V): the members' mean log-probabilities, renormalized."""
+        parts = memory.split(self.decoder.widths, dim=2)
+        stacked = torch.stack([m.ctc_log_probs(x) for m, x in zip(self.members, parts)])
+        return stacked.mean(0).log_softmax(-1)
+
+
+class EnsembleDecoder:
+    """Decoder.start / Decoder.step over every member of an Ensemble. A state is one flat dict
+    of tensors (keys "i.name", i the member), so a beam search reorders it as it would one
+    decoder's. members: a plain list (the Ensemble owns the modules)."""
+
+    def __init__(self, members: list[Recognizer], widths: list[int]):
+        self.members, self.widths = members, widths
+
+    def start(self, memory: torch.Tensor, mask: torch.Tensor) -> dict:
+        """Joint memory (B, T', sum D), mask (B, T') -> the state before the first token."""
+        state = {}
+        for i, (m, x) in enumerate(zip(self.members, memory.split(self.widths, dim=2))):
+            state.update({f"{i}.{k}": v for k, v in m.decoder.start(x, mask).items()})
+        return state
+
+    def step(self, tokens: torch.Tensor, state: dict):
+        """tokens (B,) -> the members' mean log-probabilities (B, V) and the next state."""
+        log_probs, new_state = [], {}
+        for i, m in enumerate(self.members):
+            own = {k.split(".", 1)[1]: v for k, v in state.items() if k.startswith(f"{i}.")}
+            logits, own = m.decoder.step(tokens, own)
+            log_probs.append(logits.float().log_softmax(-1))
+            new_state.update({f"{i}.{k}": v for k, v in own.items()})
+        return torch.stack(log_probs).mean(0), new_state

@@ -40,3 +40,18 @@ def test_json_errors_and_exit_codes(tmp_path):
     assert "Traceback" not in done.stderr.decode()
     done = run(tmp_path / "empty_dir_that_is_missing")
     assert done.returncode == 1 and "file not found" in done.stderr.decode()
+
+
+def test_an_ensemble_checkpoint_is_built_and_used_like_any_model(tmp_path):
+    shipped = Path(__file__).parent.parent / "states" / "recognizer.pt"
+    done = run("ensemble", tmp_path / "e.pt", shipped, shipped)
+    assert done.returncode == 0, done.stderr
+    assert "an ensemble of 2 recognizers" in done.stdout.decode()
+    clips = sorted((FIXTURES / "clips").glob("espeak-ru-*.wav"))[:4]
+    alone, both = run(*clips), run("--model", tmp_path / "e.pt", *clips)
+    assert both.returncode == 0, both.stderr
+    numbers = lambda done: [line.split("\t")[1] for line in done.stdout.decode().splitlines()]  # noqa: E731
+    assert numbers(both) == numbers(alone) and len(numbers(alone)) == 4  # two equal experts: one
+    done = run("ensemble", tmp_path / "bad.pt", shipped, Path(__file__).parent.parent / "states" / "gender.pt")
+    assert done.returncode == 2 and "not a seq2seq_asr.recognizer/1 checkpoint" in done.stderr.decode()
+    assert "Traceback" not in done.stderr.decode() and not (tmp_path / "bad.pt").exists()

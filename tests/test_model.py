@@ -4,14 +4,14 @@ from normalizer import WordVocab, spoken_forms, to_words
 from seq2seq_asr import checkpoint
 from seq2seq_asr.audio import N_MELS
 from seq2seq_asr.decoding import beam_search, greedy_decode
-from seq2seq_asr.model import ModelConfig, Recognizer
+from seq2seq_asr.model import Ensemble, ModelConfig, Recognizer
 
 VOCAB = WordVocab()
 
 
 def small_model(seed=0, **kw):
     torch.manual_seed(seed)
-    return Recognizer(ModelConfig(vocab_size=len(VOCAB), enc_hidden=32, dec_hidden=48, **kw)).eval()
+    return Recognizer(ModelConfig(**{"vocab_size": len(VOCAB), "enc_hidden": 32, "dec_hidden": 48, **kw})).eval()
 
 
 def test_shapes_and_size_of_the_default_model():
@@ -218,3 +218,69 @@ def test_mix_style_moves_statistics_keeps_content_and_padding():
             assert torch.allclose(a / a.std(0), b / b.std(0), atol=1e-3)
         moved += float((y[0, :20].mean() - 3.0).abs() > 0.5)
     assert moved > 0  # with 20 draws of Beta(0.1, 0.1), some mix far toward the other voice
+
+
+def test_an_ensemble_of_one_decodes_exactly_as_its_member():
+    model = small_model(5)
+    alone = Ensemble([model]).eval()
+    feats, lengths = torch.randn(5, 220, N_MELS) * 2, torch.tensor([220, 180, 120, 60, 25])
+    for decode in (lambda m: greedy_decode(m, feats, lengths, VOCAB),
+                   lambda m: beam_search(m, feats, lengths, VOCAB, beam=4, ctc_weight=0.3)):
+        for a, b in zip(decode(model), decode(alone)):
+            assert a.words == b.words and abs(a.score - b.score) < 1e-4
+            assert abs(a.confidence - b.confidence) < 1e-4
+
+
+def test_an_ensemble_takes_the_mean_of_its_members_log_probabilities():
+    members = [small_model(1), small_model(2, enc_hidden=24)]  # widths may differ
+    ensemble = Ensemble(members).eval()
+    feats, lengths = torch.randn(3, 150, N_MELS), torch.tensor([150, 90, 40])
+    memory, mask, _ = ensemble.encode(feats, lengths)
+    assert memory.shape == (3, 19, 2 * 32 + 2 * 24)
+    tokens = torch.full((3,), VOCAB.sos)
+    joint, _ = ensemble.decoder.step(tokens, ensemble.decoder.start(memory, mask))
+    own = []
+    for m in members:
+        mem, msk, _ = m.encode(feats, lengths)
+        own.append(m.decoder.step(tokens, m.decoder.start(mem, msk))[0].log_softmax(-1))
+        assert not torch.allclose(own[-1], joint, atol=1e-3)  # the members disagree
+    assert torch.allclose(joint, (own[0] + own[1]) / 2, atol=1e-5)
+    ctc = ensemble.ctc_log_probs(memory)
+    assert torch.allclose(ctc.exp().sum(-1), torch.ones(3, 19), atol=1e-5)
+    for h in beam_search(ensemble, feats, lengths, VOCAB, beam=3, ctc_weight=0.5):
+        assert 1 <= h.number <= 999_999 and h.words in spoken_forms(h.number)
+    try:
+        Ensemble([small_model(1), small_model(2, n_mels=40)])
+    except ValueError as e:
+        assert "n_mels" in str(e)
+    else:
+        raise AssertionError("members with other features made an ensemble")
+
+
+def test_ensemble_checkpoint_round_trip_and_refusals(tmp_path):
+    members = [small_model(1), small_model(2)]
+    for i, m in enumerate(members):
+        checkpoint.save(tmp_path / f"m{i}.pt", m, VOCAB)
+    checkpoint.save_ensemble(tmp_path / "e.pt", [tmp_path / "m0.pt", tmp_path / "m1.pt"])
+    loaded, vocab, payload = checkpoint.load(tmp_path / "e.pt")
+    assert isinstance(loaded, Ensemble) and len(loaded.members) == 2 and vocab.tokens == VOCAB.tokens
+    assert [m["source"] for m in payload["members"]] == [str(tmp_path / "m0.pt"), str(tmp_path / "m1.pt")]
+    for m, back in zip(members, loaded.members):  # stored in float16, loaded as float32
+        for a, b in zip(m.state_dict().values(), back.state_dict().values()):
+            assert b.dtype == a.dtype and torch.allclose(a, b, rtol=1e-3, atol=1e-4)
+    size = lambda name: (tmp_path / name).stat().st_size  # noqa: E731
+    assert size("e.pt") < 0.6 * (size("m0.pt") + size("m1.pt"))
+    checkpoint.save(tmp_path / "narrow.pt", small_model(3, n_mels=40), VOCAB)
+    other = torch.load(tmp_path / "m1.pt", weights_only=True)
+    other["vocab"]["tokens"] = other["vocab"]["tokens"][::-1]
+    torch.save(other, tmp_path / "other_vocab.pt")
+    for names, message in [(["m0.pt"], "at least two"), (["m0.pt", "narrow.pt"], "n_mels"),
+                           (["m0.pt", "other_vocab.pt"], "another vocabulary"),
+                           (["m0.pt", "gone.pt"], "no such")]:
+        try:
+            checkpoint.save_ensemble(tmp_path / "bad.pt", [tmp_path / n for n in names])
+        except checkpoint.CheckpointError as e:
+            assert message in str(e)
+        else:
+            raise AssertionError(f"{names} made an ensemble")
+    assert not (tmp_path / "bad.pt").exists()
