@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from evaluation import main
 from seq2seq_asr import checkpoint
+from seq2seq_asr.model import Ensemble
 from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -29,8 +30,12 @@ FLOORS_HELD_OUT = {"rutts.csv": 6, "mbrola.csv": 13, "rhvoice.csv": 7, "kokoro.c
 def test_shipped_checkpoints_are_small_and_self_describing():
     model, vocab, payload = checkpoint.load(DEFAULT_MODEL)
     assert DEFAULT_MODEL.stat().st_size < 20 * 2**20
-    assert sum(p.numel() for p in model.parameters()) <= 5_000_000
-    assert len(vocab) == 44 and payload["config"]["vocab_size"] == 44
+    members = model.members if isinstance(model, Ensemble) else [model]  # an ensemble: each member
+    configs = [m["config"] for m in payload["members"]] if "members" in payload else [payload["config"]]
+    for m, config in zip(members, configs, strict=True):
+        assert sum(p.numel() for p in m.parameters()) <= 5_000_000
+        assert config["vocab_size"] == 44
+    assert len(vocab) == 44
     gender, _ = checkpoint.load_gender(DEFAULT_GENDER_MODEL)
     assert DEFAULT_GENDER_MODEL.stat().st_size < 2 * 2**20
 
