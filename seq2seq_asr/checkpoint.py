@@ -88,9 +88,10 @@ def _recognizer(entry: dict) -> Recognizer:
     return model
 
 
-def load(path: str | Path) -> tuple[Recognizer | Ensemble, object, dict]:
-    """-> (recognizer or ensemble in eval mode, vocabulary, the whole payload)."""
-    payload = read(path, (FORMAT, ENSEMBLE_FORMAT))
+def load(path: str | Path, ensemble: bool = True) -> tuple[Recognizer | Ensemble, object, dict]:
+    """-> (recognizer or ensemble in eval mode, vocabulary, the whole payload);
+    ensemble=False refuses an ensemble file."""
+    payload = read(path, (FORMAT, ENSEMBLE_FORMAT) if ensemble else FORMAT)
 
     def make():
         vocab = vocab_from_dict(payload["vocab"])
@@ -109,12 +110,13 @@ def save_ensemble(path: str | Path, members: list[str | Path]) -> None:
     they must share the vocabulary and the features."""
     if len(members) < 2:
         raise CheckpointError("an ensemble needs at least two recognizers")
-    payloads = [read(m) for m in members]
+    loaded = [load(m, ensemble=False) for m in members]  # each read once, checked as any checkpoint
+    payloads = [payload for _, _, payload in loaded]
     for m, p in zip(members[1:], payloads[1:]):
         if p["vocab"] != payloads[0]["vocab"]:
             raise CheckpointError(f"{m}: another vocabulary than {members[0]}'s")
     try:
-        Ensemble([load(m)[0] for m in members])
+        Ensemble([model for model, _, _ in loaded])
     except ValueError as e:
         raise CheckpointError(f"{', '.join(map(str, members))}: cannot be one ensemble: {e}") from None
     half = lambda t: t.half() if t.is_floating_point() else t  # noqa: E731

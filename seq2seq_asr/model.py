@@ -204,7 +204,6 @@ class Recognizer(nn.Module):
         return (1 - ctc_weight) * att + ctc_weight * ctc, att, ctc
 
 
-
 class Ensemble(nn.Module):
     """Several recognizers read as one, a product of experts: their encoders run side by side
     and every decoding step and every CTC frame takes the mean of the members' log-probabilities.

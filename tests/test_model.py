@@ -272,11 +272,12 @@ def test_ensemble_checkpoint_round_trip_and_refusals(tmp_path):
     assert size("e.pt") < 0.6 * (size("m0.pt") + size("m1.pt"))
     checkpoint.save(tmp_path / "narrow.pt", small_model(3, n_mels=40), VOCAB)
     other = torch.load(tmp_path / "m1.pt", weights_only=True)
-    other["vocab"]["tokens"] = other["vocab"]["tokens"][::-1]
+    tokens = other["vocab"]["tokens"]
+    tokens[3], tokens[4] = tokens[4], tokens[3]  # the same words, other ids
     torch.save(other, tmp_path / "other_vocab.pt")
     for names, message in [(["m0.pt"], "at least two"), (["m0.pt", "narrow.pt"], "n_mels"),
                            (["m0.pt", "other_vocab.pt"], "another vocabulary"),
-                           (["m0.pt", "gone.pt"], "no such")]:
+                           (["m0.pt", "gone.pt"], "no such"), (["m0.pt", "e.pt"], "not a seq2seq_asr.recognizer/1")]:
         try:
             checkpoint.save_ensemble(tmp_path / "bad.pt", [tmp_path / n for n in names])
         except checkpoint.CheckpointError as e:
