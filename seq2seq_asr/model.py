@@ -221,8 +221,8 @@ class Ensemble(nn.Module):
                                      f"({getattr(first, field)} and {getattr(m.config, field)})")
         self.members = nn.ModuleList(members)
         self.config = first  # what the features are made with (audio.log_mel)
-        widths = [2 * m.config.enc_hidden for m in members]
-        self.decoder = EnsembleDecoder(list(members), widths)
+        self.widths = [2 * m.config.enc_hidden for m in members]  # each member's D
+        self.decoder = EnsembleDecoder(list(members), self.widths)
         self.has_ctc = all(m.has_ctc for m in members)
 
     def encode(self, feats: torch.Tensor, lengths: torch.Tensor):
@@ -233,7 +233,7 @@ class Ensemble(nn.Module):
 
     def ctc_log_probs(self, memory: torch.Tensor) -> torch.Tensor:
         """(B, T', sum D) -> (B, T', V): the members' mean log-probabilities, renormalized."""
-        parts = memory.split(self.decoder.widths, dim=2)
+        parts = memory.split(self.widths, dim=2)
         stacked = torch.stack([m.ctc_log_probs(x) for m, x in zip(self.members, parts)])
         return stacked.mean(0).log_softmax(-1)
 
