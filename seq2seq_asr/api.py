@@ -9,6 +9,7 @@
     seq2seq_asr.save_ensemble("ens.pt", ["a.pt", "b.pt"])  # several recognizers read as one
 """
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ import torch
 
 from . import checkpoint
 from .audio import MAX_SECONDS
-from .transcribe import (DEFAULT_GENDER_MODEL, DEFAULT_MODEL, Array, Options, Result, Source,
-                         read_features, results_from_features, stream)
+from .transcribe import (DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPOS, Array, Options, Result,
+                         Source, read_features, results_from_features, stream)
 
 
 class Model:
@@ -46,8 +47,8 @@ class Model:
                workers: int | None = None) -> Iterator[Result]:
         """Results one by one in input order, reading ahead in worker processes; memory stays
         flat however long `sources` is."""
-        options = Options(
-            beam=self.options.beam if beam is None else beam, ctc_weight=self.options.ctc_weight,
+        options = replace(
+            self.options, beam=self.options.beam if beam is None else beam,
             batch_size=batch_size or self.options.batch_size,
             min_confidence=self.options.min_confidence if min_confidence is None else min_confidence)
         return stream(self.recognizer, self.vocab, sources, options, self.gender_classifier, workers)
@@ -85,9 +86,10 @@ def save_ensemble(path: str | Path, members: Sequence[str | Path]) -> None:
 
 def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
          beam: int = 4, ctc_weight: float = 0.3, min_confidence: float = 0.0,
-         threads: int | None = None) -> Model:
+         tempos: Sequence[float] = TEMPOS, threads: int | None = None) -> Model:
     """A ready Model: the shipped recognizer by default or the checkpoint at `path`;
-    gender=True adds the shipped gender classifier (or give its path).
+    gender=True adds the shipped gender classifier (or give its path). A doubtful clip is
+    heard again at each of `tempos` (0.8: slowed to 0.8 times its speed; () for never).
     Raises CheckpointError (a ValueError) with a one-line reason for an unusable file."""
     if threads:
         torch.set_num_threads(threads)
@@ -101,5 +103,7 @@ def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
                 f"{gender_path}: made for features floored at {classifier.config.floor_db:g} dB, "
                 f"the recognizer {path or DEFAULT_MODEL} for {recognizer.config.floor_db:g} dB "
                 "(audio.log_mel): use a gender classifier trained with the recognizer's --floor-db")
-    return Model(recognizer, vocab, classifier, Options(beam, ctc_weight, 32, min_confidence),
-                 path or DEFAULT_MODEL)
+    if any(not 0.25 <= t <= 4 for t in tempos):
+        raise ValueError(f"tempos must lie within 0.25..4, not {tuple(tempos)}")
+    options = Options(beam, ctc_weight, 32, min_confidence, tuple(float(t) for t in tempos))
+    return Model(recognizer, vocab, classifier, options, path or DEFAULT_MODEL)

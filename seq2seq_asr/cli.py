@@ -20,7 +20,7 @@ from normalizer.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, Unusable
 
 from . import api
 from .checkpoint import CheckpointError
-from .transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, Result
+from .transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPOS, Result
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc",
                     ".au", ".snd", ".caf", ".w64", ".rf64", ".voc"}
@@ -63,6 +63,24 @@ def read_stdin() -> bytes:
     return data
 
 
+class TempoList(click.ParamType):
+    """"0.9,0.8,1.15" -> (0.9, 0.8, 1.15); "none" -> () (no tempo search)."""
+    name = "tempos"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        if value.strip().lower() in ("none", ""):
+            return ()
+        try:
+            tempos = tuple(float(t) for t in value.split(","))
+        except ValueError:
+            self.fail(f"{value!r}: give tempos as numbers joined by commas (0.9,0.8), or none", param, ctx)
+        if any(not 0.25 <= t <= 4 for t in tempos):
+            self.fail(f"{value!r}: every tempo must lie within 0.25..4", param, ctx)
+        return tempos
+
+
 def model_options(f):
     """The options every door shares: which checkpoints, how to decode, how many threads."""
     for option in reversed([
@@ -72,6 +90,8 @@ def model_options(f):
                      help="Beam width; 1 is greedy."),
         click.option("--min-confidence", default=0.0, show_default=True, type=click.FloatRange(0, 1),
                      help="Answers below this confidence fail as 'low confidence'."),
+        click.option("--tempos", default=",".join(map(str, TEMPOS)), show_default=True, type=TempoList(),
+                     help="Tempos a doubtful clip is heard again at (0.8: slowed down); none: never."),
         click.option("--gender", is_flag=True, help="Also guess the speaker's gender."),
         click.option("--gender-model", type=click.Path(dir_okay=False, path_type=Path),
                      default=DEFAULT_GENDER_MODEL, show_default=True, help="Gender classifier checkpoint."),
@@ -92,7 +112,7 @@ def load_model(model_path, gender, gender_model, **options) -> api.Model:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file instead of TSV.")
 @model_options
-def transcribe(inputs, as_json, model_path, beam, min_confidence, gender, gender_model, threads):
+def transcribe(inputs, as_json, model_path, beam, min_confidence, tempos, gender, gender_model, threads):
     """Print the number said in each audio FILE (folders: every audio file inside; -: stdin)."""
     sources = expand(inputs)
     if not sources:
@@ -100,7 +120,7 @@ def transcribe(inputs, as_json, model_path, beam, min_confidence, gender, gender
     if sources.count("-") > 1:
         raise Unusable("'-' (stdin) can be given once")
     model = load_model(model_path, gender, gender_model, beam=beam, min_confidence=min_confidence,
-                       threads=threads or None)
+                       tempos=tempos, threads=threads or None)
     stdin = read_stdin() if "-" in sources else None
     failed = 0
     try:
@@ -141,7 +161,7 @@ def _json(name: str, r: Result) -> dict:
               help="Longest audio accepted (422 above).")
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1, 256),
               help="Requests decoded together at most.")
-def serve(host, port, model_path, beam, min_confidence, gender, gender_model, threads, max_mb,
+def serve(host, port, model_path, beam, min_confidence, tempos, gender, gender_model, threads, max_mb,
           max_seconds, batch_size):
     """Serve POST /transcribe and GET /health over HTTP."""
     import uvicorn
@@ -149,7 +169,7 @@ def serve(host, port, model_path, beam, min_confidence, gender, gender_model, th
     from .server import Limits, create_app
 
     model = load_model(model_path, gender, gender_model, beam=beam, min_confidence=min_confidence,
-                       threads=threads or None)
+                       tempos=tempos, threads=threads or None)
     app = create_app(model, Limits(int(max_mb * 2**20), max_seconds, batch_size))
     uvicorn.run(app, host=host, port=port, log_level="info")
 
