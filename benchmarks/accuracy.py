@@ -18,8 +18,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import seq2seq_asr  # noqa: E402
 from normalizer.table import number_column, parse_number, read_csv  # noqa: E402
-from seq2seq_asr.cli import TempoList  # noqa: E402
-from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPOS  # noqa: E402
+from seq2seq_asr.cli import search_options  # noqa: E402
+from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL  # noqa: E402
 
 COVERAGES = (1.0, 0.99, 0.95, 0.9, 0.8)
 
@@ -65,27 +65,26 @@ def coverage_table(confidences: list[float], right: list[bool]) -> list[dict]:
 @click.option("--model", "model_path", default=DEFAULT_MODEL, type=click.Path(path_type=Path))
 @click.option("--beam", default=4, show_default=True)
 @click.option("--ctc-weight", default=0.3, show_default=True)
-@click.option("--tempos", default=",".join(map(str, TEMPOS)), show_default=True, type=TempoList(),
-              help="Tempo search (none: off).")
+@search_options
 @click.option("--limit", default=0, help="Only the first N clips (0: all).")
 @click.option("--gender", is_flag=True, help="Also score the gender classifier (needs a gender column).")
 @click.option("--gender-model", default=DEFAULT_GENDER_MODEL, type=click.Path(path_type=Path))
 @click.option("--json-out", type=click.Path(path_type=Path), help="Also write the figures as JSON.")
-def main(csv_path, model_path, beam, ctc_weight, tempos, limit, gender, gender_model, json_out):
+def main(csv_path, model_path, beam, ctc_weight, tempos, warps, limit, gender, gender_model, json_out):
     torch.set_num_threads(2)
     table = read_csv(csv_path, required=("filename",))
     rows = range(min(limit, len(table)) if limit else len(table))
     refs = [parse_number(x) for x in table.column(number_column(table))[:len(rows)]]
     speakers = table.column("spk_id")[:len(rows)] if "spk_id" in table.columns else ["all"] * len(rows)
     model = seq2seq_asr.load(model_path, gender=gender_model if gender else False, beam=beam,
-                             ctc_weight=ctc_weight, tempos=tempos)
+                             ctc_weight=ctc_weight, tempos=tempos, warps=warps)
     paths = [csv_path.parent / f for f in table.column("filename")[:len(rows)]]
     results = list(model.stream(paths))
     pairs = [(r, res.number) for r, res in zip(refs, results)]
     overall = score(pairs)
     per_speaker = {s: score([p for p, t in zip(pairs, speakers) if t == s]) for s in sorted(set(speakers))}
     print(f"model {model_path}, {csv_path}, beam {beam}, ctc weight {ctc_weight}, "
-          f"tempos {','.join(map(str, tempos)) or 'none'}\n")
+          f"tempos {','.join(map(str, tempos)) or 'none'}, warps {','.join(map(str, warps)) or 'none'}\n")
     print("| speaker | clips | exact % | digit CER % |\n|---|---|---|---|")
     for name, s in [*per_speaker.items(), ("**all**", overall)]:
         print(f"| {name} | {s['clips']} | {s['exact']:.2f} | {s['cer']:.2f} |")

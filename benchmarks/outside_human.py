@@ -19,8 +19,8 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import seq2seq_asr  # noqa: E402
 from benchmarks.accuracy import score  # noqa: E402
-from seq2seq_asr.cli import TempoList  # noqa: E402
-from seq2seq_asr.transcribe import DEFAULT_MODEL, TEMPOS, Array  # noqa: E402
+from seq2seq_asr.cli import search_options  # noqa: E402
+from seq2seq_asr.transcribe import DEFAULT_MODEL, Array  # noqa: E402
 
 PACK = Path("/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU/digits")
 
@@ -46,9 +46,8 @@ def prompts(n: int) -> list[str]:
 @click.option("--model", "model_path", default=DEFAULT_MODEL, type=click.Path(path_type=Path))
 @click.option("--clips", default=300, show_default=True)
 @click.option("--seed", default=0, show_default=True)
-@click.option("--tempos", default=",".join(map(str, TEMPOS)), show_default=True, type=TempoList(),
-              help="Tempo search (none: off).")
-def main(model_path, clips, seed, tempos):
+@search_options
+def main(model_path, clips, seed, tempos, warps):
     if not PACK.is_dir():
         raise click.ClickException(f"{PACK} not found: sudo apt-get install asterisk-core-sounds-ru-wav")
     rng = np.random.default_rng(seed)
@@ -60,7 +59,7 @@ def main(model_path, clips, seed, tempos):
             audio, rate = sf.read(PACK / f"{name}.wav", dtype="float32")
             pieces += [audio, np.zeros(int(rng.uniform(0.03, 0.15) * rate), np.float32)]
         sources.append(Array(np.concatenate(pieces[:-1]), rate, f"{n}"))
-    model = seq2seq_asr.load(model_path, tempos=tempos)
+    model = seq2seq_asr.load(model_path, tempos=tempos, warps=warps)
     results = model.transcribe(sources)
     pairs = [(n, r.number) for n, r in zip(numbers, results)]
     for name, part in [("all", pairs), ("<1000", [p for p in pairs if p[0] < 1000]),

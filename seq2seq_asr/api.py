@@ -17,8 +17,8 @@ import torch
 
 from . import checkpoint
 from .audio import MAX_SECONDS
-from .transcribe import (DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPOS, Array, Options, Result,
-                         Source, read_features, results_from_features, stream)
+from .transcribe import (DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPO_RANGE, TEMPOS, WARP_RANGE, WARPS,
+                         Array, Options, Result, Source, read_features, results_from_features, stream)
 
 
 class Model:
@@ -86,10 +86,12 @@ def save_ensemble(path: str | Path, members: Sequence[str | Path]) -> None:
 
 def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
          beam: int = 4, ctc_weight: float = 0.3, min_confidence: float = 0.0,
-         tempos: Sequence[float] = TEMPOS, threads: int | None = None) -> Model:
+         tempos: Sequence[float] = TEMPOS, warps: Sequence[float] = WARPS,
+         threads: int | None = None) -> Model:
     """A ready Model: the shipped recognizer by default or the checkpoint at `path`;
-    gender=True adds the shipped gender classifier (or give its path). A doubtful clip is
-    heard again at each of `tempos` (0.8: slowed to 0.8 times its speed; () for never).
+    gender=True adds the shipped gender classifier (or give its path). A doubtful clip is read
+    again at each of `tempos` (0.8: slowed to 0.8 times its speed) and vocal tract `warps`
+    (1.1: formants 10 % higher), the surest reading kept; () and () for never.
     Raises CheckpointError (a ValueError) with a one-line reason for an unusable file."""
     if threads:
         torch.set_num_threads(threads)
@@ -103,7 +105,8 @@ def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
                 f"{gender_path}: made for features floored at {classifier.config.floor_db:g} dB, "
                 f"the recognizer {path or DEFAULT_MODEL} for {recognizer.config.floor_db:g} dB "
                 "(audio.log_mel): use a gender classifier trained with the recognizer's --floor-db")
-    if any(not 0.25 <= t <= 4 for t in tempos):
-        raise ValueError(f"tempos must lie within 0.25..4, not {tuple(tempos)}")
-    options = Options(beam, ctc_weight, 32, min_confidence, tuple(float(t) for t in tempos))
+    for name, factors, (low, high) in (("tempos", tempos, TEMPO_RANGE), ("warps", warps, WARP_RANGE)):
+        if any(not low <= f <= high for f in factors):
+            raise ValueError(f"{name} must lie within {low:g}..{high:g}, not {tuple(factors)}")
+    options = Options(beam, ctc_weight, 32, min_confidence, tuple(map(float, tempos)), tuple(map(float, warps)))
     return Model(recognizer, vocab, classifier, options, path or DEFAULT_MODEL)

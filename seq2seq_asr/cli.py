@@ -20,7 +20,7 @@ from normalizer.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, Unusable
 
 from . import api
 from .checkpoint import CheckpointError
-from .transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPOS, Result
+from .transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPO_RANGE, TEMPOS, WARP_RANGE, WARPS, Result
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc",
                     ".au", ".snd", ".caf", ".w64", ".rf64", ".voc"}
@@ -63,9 +63,12 @@ def read_stdin() -> bytes:
     return data
 
 
-class TempoList(click.ParamType):
-    """"0.9,0.8,1.15" -> (0.9, 0.8, 1.15); "none" -> () (no tempo search)."""
-    name = "tempos"
+class Factors(click.ParamType):
+    """"0.9,0.8,1.15" -> (0.9, 0.8, 1.15), each within low..high; "none" -> ()."""
+    name = "factors"
+
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
@@ -73,12 +76,21 @@ class TempoList(click.ParamType):
         if value.strip().lower() in ("none", ""):
             return ()
         try:
-            tempos = tuple(float(t) for t in value.split(","))
+            factors = tuple(float(t) for t in value.split(","))
         except ValueError:
-            self.fail(f"{value!r}: give tempos as numbers joined by commas (0.9,0.8), or none", param, ctx)
-        if any(not 0.25 <= t <= 4 for t in tempos):
-            self.fail(f"{value!r}: every tempo must lie within 0.25..4", param, ctx)
-        return tempos
+            self.fail(f"{value!r}: give numbers joined by commas (0.9,0.8), or none", param, ctx)
+        if any(not self.low <= t <= self.high for t in factors):
+            self.fail(f"{value!r}: every factor must lie within {self.low:g}..{self.high:g}", param, ctx)
+        return factors
+
+
+def search_options(f):
+    """--tempos and --warps: how a doubtful clip is read again (transcribe.Options)."""
+    f = click.option("--warps", default=",".join(map(str, WARPS)), show_default=True, type=Factors(*WARP_RANGE),
+                     help="Vocal tract warps a doubtful clip is read again at (1.1: formants higher); none: never.")(f)
+    return click.option("--tempos", default=",".join(map(str, TEMPOS)), show_default=True,
+                        type=Factors(*TEMPO_RANGE),
+                        help="Tempos a doubtful clip is read again at (0.8: slowed down); none: never.")(f)
 
 
 def model_options(f):
@@ -90,8 +102,7 @@ def model_options(f):
                      help="Beam width; 1 is greedy."),
         click.option("--min-confidence", default=0.0, show_default=True, type=click.FloatRange(0, 1),
                      help="Answers below this confidence fail as 'low confidence'."),
-        click.option("--tempos", default=",".join(map(str, TEMPOS)), show_default=True, type=TempoList(),
-                     help="Tempos a doubtful clip is heard again at (0.8: slowed down); none: never."),
+        search_options,
         click.option("--gender", is_flag=True, help="Also guess the speaker's gender."),
         click.option("--gender-model", type=click.Path(dir_okay=False, path_type=Path),
                      default=DEFAULT_GENDER_MODEL, show_default=True, help="Gender classifier checkpoint."),
@@ -112,7 +123,7 @@ def load_model(model_path, gender, gender_model, **options) -> api.Model:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file instead of TSV.")
 @model_options
-def transcribe(inputs, as_json, model_path, beam, min_confidence, tempos, gender, gender_model, threads):
+def transcribe(inputs, as_json, model_path, beam, min_confidence, tempos, warps, gender, gender_model, threads):
     """Print the number said in each audio FILE (folders: every audio file inside; -: stdin)."""
     sources = expand(inputs)
     if not sources:
@@ -120,7 +131,7 @@ def transcribe(inputs, as_json, model_path, beam, min_confidence, tempos, gender
     if sources.count("-") > 1:
         raise Unusable("'-' (stdin) can be given once")
     model = load_model(model_path, gender, gender_model, beam=beam, min_confidence=min_confidence,
-                       tempos=tempos, threads=threads or None)
+                       tempos=tempos, warps=warps, threads=threads or None)
     stdin = read_stdin() if "-" in sources else None
     failed = 0
     try:
@@ -161,7 +172,7 @@ def _json(name: str, r: Result) -> dict:
               help="Longest audio accepted (422 above).")
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1, 256),
               help="Requests decoded together at most.")
-def serve(host, port, model_path, beam, min_confidence, tempos, gender, gender_model, threads, max_mb,
+def serve(host, port, model_path, beam, min_confidence, tempos, warps, gender, gender_model, threads, max_mb,
           max_seconds, batch_size):
     """Serve POST /transcribe and GET /health over HTTP."""
     import uvicorn
@@ -169,7 +180,7 @@ def serve(host, port, model_path, beam, min_confidence, tempos, gender, gender_m
     from .server import Limits, create_app
 
     model = load_model(model_path, gender, gender_model, beam=beam, min_confidence=min_confidence,
-                       tempos=tempos, threads=threads or None)
+                       tempos=tempos, warps=warps, threads=threads or None)
     app = create_app(model, Limits(int(max_mb * 2**20), max_seconds, batch_size))
     uvicorn.run(app, host=host, port=port, log_level="info")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .audio import MAX_SECONDS, Array, features_or_error, stretch
+from .audio import MAX_SECONDS, Array, features_or_error, stretch, vtlp
 from .data import pad_feats
 from .decoding import beam_search, greedy_decode
 
@@ -23,10 +23,13 @@ STATES = Path(__file__).resolve().parent.parent / "states"
 DEFAULT_MODEL = STATES / "recognizer.pt"
 DEFAULT_GENDER_MODEL = STATES / "gender.pt"
 LOW_CONFIDENCE = "low confidence"
-# Tempos a doubtful clip is heard again at (0.8: slowed to 0.8 times its speed), chosen on the
-# dev sets of the leave-one-engine-out folds: voices faster than the corpus's are read far better
-# slowed down (README, "Tempo search").
+# A doubtful clip is read again at each of these tempos (0.8: slowed to 0.8 times its speed)
+# and vocal tract warps (audio.vtlp; 1.1: formants 10 % higher), chosen on the dev sets of the
+# leave-one-engine-out folds: voices faster or other than the corpus's are read far better so
+# (README, "Reading doubtful clips again").
 TEMPOS = (0.9, 0.8, 0.7, 0.6, 1.15)
+WARPS = (0.85, 0.9, 1.1, 1.15)
+TEMPO_RANGE, WARP_RANGE = (0.25, 4.0), (0.5, 2.0)  # what a caller may ask for
 
 
 @dataclass
@@ -51,15 +54,16 @@ class Result:
 @dataclass
 class Options:
     """How to decode: beam 1 is greedy; ctc_weight rescores the beam with the CTC head;
-    a clip heard with a confidence below retry_below is decoded again at each of `tempos`
-    (its features slowed down or sped up, audio.stretch) and the most confident reading kept
-    (tempo search; () turns it off); answers with a confidence below min_confidence then
-    become a "low confidence" error."""
+    a clip read with a confidence below retry_below is read again at each of `tempos` (its
+    features slowed down or sped up, audio.stretch) and each of `warps` (its formants moved,
+    audio.vtlp), and the most confident reading kept (() and () turn this off); answers with a
+    confidence below min_confidence then become a "low confidence" error."""
     beam: int = 4
     ctc_weight: float = 0.3
     batch_size: int = 32
     min_confidence: float = 0.0
     tempos: tuple[float, ...] = TEMPOS
+    warps: tuple[float, ...] = WARPS
     retry_below: float = 0.8
 
 
@@ -95,12 +99,14 @@ def _name(source: Source) -> str:
 @torch.no_grad()
 def decode_features(model, vocab, feats: list[torch.Tensor], options: Options = Options()) -> list:
     """[(frames, n_mels)] -> [Hypothesis, or an error string]. A clip whose reading is less
-    confident than options.retry_below is read again at every one of options.tempos, and
-    the most confident of its readings kept."""
+    confident than options.retry_below is read again at every one of options.tempos and
+    options.warps, and the most confident of its readings kept."""
     out = _decode_batched(model, vocab, feats, options)
     doubtful = [i for i, h in enumerate(out) if not isinstance(h, str) and h.confidence < options.retry_below]
-    for tempo in options.tempos if doubtful else ():
-        again = _decode_batched(model, vocab, [stretch(feats[i], tempo) for i in doubtful], options)
+    changes = [lambda f, t=t: stretch(f, t) for t in options.tempos] + \
+              [lambda f, w=w: vtlp(f, w) for w in options.warps]
+    for change in changes if doubtful else ():
+        again = _decode_batched(model, vocab, [change(feats[i]) for i in doubtful], options)
         for i, h in zip(doubtful, again):
             if not isinstance(h, str) and h.confidence > out[i].confidence:
                 out[i] = h

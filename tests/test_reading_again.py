@@ -1,0 +1,97 @@
+"""Reading doubtful clips again: slowed down or sped up, formants moved, the most confident
+reading kept (transcribe.decode_features)."""
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+import seq2seq_asr
+from seq2seq_asr import transcribe
+from seq2seq_asr.cli import main as cli_main
+from seq2seq_asr.decoding import Hypothesis
+from seq2seq_asr.transcribe import Options, decode_features
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def fake_decoder(monkeypatch):
+    """A stand-in for the model: it hears the number `frames` and is surest at 100 frames;
+    a clip of 13 frames fails. Records the frame counts of every batch it is given."""
+    calls = []
+
+    def decode(model, vocab, feats, options):
+        calls.append([len(f) for f in feats])
+        return ["the model failed" if len(f) == 13 else
+                Hypothesis([], len(f), 1 / (1 + abs(len(f) - 100) / 10), 0.0) for f in feats]
+
+    monkeypatch.setattr(transcribe, "_decode_batched", decode)
+    return calls
+
+
+def test_only_doubtful_clips_are_heard_again_and_the_surest_reading_wins(fake_decoder):
+    feats = [torch.zeros(n, 64) for n in (100, 80, 13)]  # sure, doubtful, failing
+    out = decode_features(None, None, feats, Options(tempos=(0.8, 1.25, 0.5), warps=(), retry_below=0.8))
+    assert fake_decoder == [[100, 80, 13], [100], [64], [160]]  # the 80-frame clip at each tempo
+    assert [out[0].number, out[1].number, out[2]] == [100, 100, "the model failed"]
+    assert out[1].confidence == 1.0  # slowed to 0.8: 100 frames, the surest
+
+
+def test_no_tempos_and_no_warps_is_one_pass(fake_decoder):
+    out = decode_features(None, None, [torch.zeros(80, 64)], Options(tempos=(), warps=()))
+    assert fake_decoder == [[80]] and out[0].number == 80
+
+
+def test_a_worse_reading_never_replaces_a_better_one(fake_decoder):
+    out = decode_features(None, None, [torch.zeros(95, 64)], Options(tempos=(0.5, 2.0), warps=(), retry_below=1.0))
+    assert fake_decoder == [[95], [190], [48]] and out[0].number == 95
+
+
+def test_warps_move_the_formants(monkeypatch):
+    """A stand-in that hears band 40's value and is surest where it is lowest: of the warps,
+    the one that moves the spectrum up most (the largest) wins; the tempos change no band."""
+    calls = []
+
+    def decode(model, vocab, feats, options):
+        calls.append(len(feats))
+        return [Hypothesis([], round(float(f[0, 40]) * 100), 1 / (1 + float(f[0, 40])), 0.0) for f in feats]
+
+    monkeypatch.setattr(transcribe, "_decode_batched", decode)
+    bands = torch.arange(64.0).expand(50, 64) / 64  # band k holds k / 64
+    out = decode_features(None, None, [bands], Options(tempos=(0.8,), warps=(0.9, 1.1, 1.2), retry_below=1.0))
+    assert calls == [1, 1, 1, 1, 1]  # the first reading, one tempo, three warps
+    assert out[0].number == round(float(transcribe.vtlp(bands, 1.2)[0, 40]) * 100) < round(40 / 64 * 100)
+
+
+def test_reading_again_with_the_shipped_model():
+    """Off, one pass; on with every clip doubtful (retry_below above 1), every reading is at
+    least as confident as without, and each answer is one of the readings made."""
+    plain = seq2seq_asr.load(tempos=(), warps=())
+    searching = seq2seq_asr.load(tempos=(0.8, 1.2), warps=(1.1,))
+    searching.options.retry_below = 1.01
+    clips = sorted((FIXTURES / "rutts").iterdir())[:4]
+    before, after = plain.transcribe(clips), searching.transcribe(clips)
+    for b, a in zip(before, after):
+        assert a.ok and a.confidence >= b.confidence
+    assert {r.number for r in after} <= {r.number for r in before} | {
+        r.number for change in (lambda f: transcribe.stretch(f, 0.8), lambda f: transcribe.stretch(f, 1.2),
+                                lambda f: transcribe.vtlp(f, 1.1)) for r in _changed(plain, clips, change)}
+
+
+def _changed(model, clips, change):
+    return model.decode([str(c) for c in clips], [change(model.features(c)[0]) for c in clips])
+
+
+def test_cli_tempos_and_warps_options():
+    runner = CliRunner()
+    clip = str(sorted((FIXTURES / "clips").iterdir())[0])
+    assert runner.invoke(cli_main, [clip, "--tempos", "none", "--warps", "none"]).exit_code == 0
+    assert runner.invoke(cli_main, [clip, "--tempos", "0.8,1.2", "--warps", "1.1"]).exit_code == 0
+    for option, bad in (("--tempos", "fast"), ("--tempos", "0.8,9"), ("--warps", "3")):
+        result = runner.invoke(cli_main, [clip, option, bad])
+        assert result.exit_code == 2 and option in result.output
+    with pytest.raises(ValueError, match="tempos"):
+        seq2seq_asr.load(tempos=(0.1,))
+    with pytest.raises(ValueError, match="warps"):
+        seq2seq_asr.load(warps=(0,))
