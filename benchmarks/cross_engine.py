@@ -18,6 +18,9 @@ without some engine (say espeak and festival only) trains once and is scored on 
 lacks (ru_tts, MBROLA, RHVoice and Kokoro). A recipe (--recipe NAME with its training options)
 keeps its runs under --work/runs/NAME, so recipes can be compared on the same eval sets. Results
 go to --work/results.json (merged with those of earlier runs) and to stdout as Markdown.
+Models are scored as transcription reads by default, doubtful clips read again at other tempos
+and warps; results.json rows made before 2026-11-26 evening read each clip once
+(`--tempos none --warps none` scores that way).
 """
 import json
 import os
@@ -34,6 +37,7 @@ import train_recognition  # noqa: E402
 from benchmarks.accuracy import score  # noqa: E402
 from seq2seq_asr.corpus.generate import generate  # noqa: E402
 from seq2seq_asr.corpus.voices import ENGINES  # noqa: E402
+from seq2seq_asr.cli import search_options  # noqa: E402
 from seq2seq_asr.model import ModelConfig  # noqa: E402
 from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL  # noqa: E402
 
@@ -85,8 +89,9 @@ def breakdown(table: pd.DataFrame, numbers: list, genders: list) -> dict:
     return report
 
 
-def evaluate(model_path: Path, gender_path: Path, csv: Path) -> dict:
-    model = seq2seq_asr.load(model_path, gender=gender_path)
+def evaluate(model_path: Path, gender_path: Path, csv: Path, **search) -> dict:
+    """search: tempos= and warps= for seq2seq_asr.load (its defaults if not given)."""
+    model = seq2seq_asr.load(model_path, gender=gender_path, **search)
     table = pd.read_csv(csv, dtype=str, keep_default_na=False)
     results = list(model.stream([csv.parent / f for f in table["filename"]]))
     return breakdown(table, [r.number for r in results], [r.gender for r in results])
@@ -159,8 +164,10 @@ def merge(results_file: Path, engine: str, new: dict) -> dict:
               help="Recognizer: keep a moving average of the weights with this decay a step; it is scored.")
 @click.option("--mix-style", default=ModelConfig.mix_style, show_default=True,
               help="Recognizer: share of training utterances given another's encoder-input statistics.")
+@search_options
 def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped,
-         corpus, recipe, lr, schedule, stretch, vtlp, smooth, floor_db, floor_jitter, ema, mix_style):
+         corpus, recipe, lr, schedule, stretch, vtlp, smooth, floor_db, floor_jitter, ema, mix_style,
+         tempos, warps):
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in engines.split(",") if e]
     if corpus is None:
@@ -191,9 +198,10 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
         for name, csv in sets.items():
             scores = new.setdefault(name, {})
             # named by what it heard too: one recipe on two corpora keeps both rows
-            scores[f"without {engine}, {recipe}, {run.name}"] = evaluate(asr, gender, csv) | {"dev": dev_accuracy(asr)}
+            heard = evaluate(asr, gender, csv, tempos=tempos, warps=warps)
+            scores[f"without {engine}, {recipe}, {run.name}"] = heard | {"dev": dev_accuracy(asr)}
             if shipped:
-                scores["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv)
+                scores["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv, tempos=tempos, warps=warps)
         results = merge(results_file, engine, new)
         print(markdown({engine: results[engine]}), flush=True)
     print("\n" + markdown(results))
