@@ -120,7 +120,8 @@ def create_app(model: Model, limits: Limits = Limits()) -> FastAPI:
     @app.get("/health")
     async def health() -> dict:
         return {"status": "ok", "model": str(model.path), "gender": model.gender_classifier is not None,
-                "beam": model.options.beam, "batch_size": limits.batch_size,
+                "beam": model.options.beam, "tempos": list(model.options.tempos),
+                "warps": list(model.options.warps), "batch_size": limits.batch_size,
                 "max_bytes": limits.max_bytes, "max_seconds": limits.max_seconds,
                 "uptime_s": round(time.time() - started, 1)}
 

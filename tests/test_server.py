@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from conftest import free_port
+from seq2seq_asr.transcribe import TEMPOS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIPS = {"espeak-ru-m3.wav": 601, "espeak-ru-lv-m3.wav": 599, "espeak-ru-steph3.mp3": 973880,
@@ -23,7 +24,7 @@ CLIPS = {"espeak-ru-m3.wav": 601, "espeak-ru-lv-m3.wav": 599, "espeak-ru-steph3.
 def server():
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "seq2seq_asr.cli", "serve", "--port", str(port),
-                             "--max-mb", "1", "--max-seconds", "10", "--gender"],
+                             "--max-mb", "1", "--max-seconds", "10", "--gender", "--warps", "1.1"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
@@ -42,6 +43,7 @@ def server():
 def test_health(server):
     health = httpx.get(server + "/health").json()
     assert health["status"] == "ok" and health["max_bytes"] == 2**20 and health["gender"] is True
+    assert health["tempos"] == list(TEMPOS) and health["warps"] == [1.1]  # how doubtful clips are read again
 
 
 def test_raw_body_and_multipart(server):
