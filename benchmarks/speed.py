@@ -49,11 +49,13 @@ def main(csv_path, model_path, clips, batch_size):
         hyps = decode_features(model.recognizer, model.vocab, feats,
                                Options(beam, ctc, batch_size, tempos=tempos, warps=warps))
         dec_s = time.perf_counter() - start
-        plain = hyps if not tempos else plain
+        if not tempos:
+            plain = hyps  # read once: which clips the default reads again
         print(f"| {name} | {read_s / audio_s:.4f} | {dec_s / audio_s:.4f} | "
               f"{(read_s + dec_s) / audio_s:.4f} |")
     doubtful = sum(h.confidence < Options().retry_below for h in plain if not isinstance(h, str))
     print(f"\n{doubtful} of {len(feats)} clips read under confidence {Options().retry_below} (read again)")
+
 
 if __name__ == "__main__":
     main()

@@ -109,5 +109,6 @@ def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
     for name, factors, (low, high) in (("tempos", tempos, TEMPO_RANGE), ("warps", warps, WARP_RANGE)):
         if any(not low <= f <= high for f in factors):
             raise ValueError(f"{name} must lie within {low:g}..{high:g}, not {tuple(factors)}")
-    options = Options(beam, ctc_weight, 32, min_confidence, tuple(map(float, tempos)), tuple(map(float, warps)))
+    options = Options(beam=beam, ctc_weight=ctc_weight, min_confidence=min_confidence,
+                      tempos=tuple(map(float, tempos)), warps=tuple(map(float, warps)))
     return Model(recognizer, vocab, classifier, options, path or DEFAULT_MODEL)

@@ -106,12 +106,19 @@ def decode_features(model, vocab, feats: list[torch.Tensor], options: Options = 
     doubtful = [i for i, h in enumerate(out) if not isinstance(h, str) and h.confidence < options.retry_below]
     readings = [(t, w) for t in (1.0, *options.tempos) for w in (1.0, *options.warps) if (t, w) != (1.0, 1.0)]
     for tempo, warp in readings if doubtful else ():
-        changed = [vtlp(stretch(feats[i], tempo), warp) if warp != 1 else stretch(feats[i], tempo) for i in doubtful]
-        again = _decode_batched(model, vocab, changed, options)
+        again = _decode_batched(model, vocab, [_changed(feats[i], tempo, warp) for i in doubtful], options)
         for i, h in zip(doubtful, again):
             if not isinstance(h, str) and h.confidence > out[i].confidence:
                 out[i] = h
     return out
+
+
+def _changed(feats: torch.Tensor, tempo: float, warp: float) -> torch.Tensor:
+    """(frames, n_mels) -> the same said `tempo` times as fast, by a vocal tract giving formants
+    `warp` times as high: (round(frames / tempo), n_mels)."""
+    if tempo != 1:
+        feats = stretch(feats, tempo)
+    return vtlp(feats, warp) if warp != 1 else feats
 
 
 def _decode_batched(model, vocab, feats: list[torch.Tensor], options: Options) -> list:
