@@ -170,6 +170,7 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
          tempos, warps):
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in engines.split(",") if e]
+    search = {"tempos": tempos, "warps": warps}  # how every model scored reads doubtful clips
     if corpus is None:
         corpus = work / "corpus"
         ensure_corpus(corpus, {"train": n_train, "dev": n_dev, "test": 0}, seed, ENGINES, True, 1.0)
@@ -198,10 +199,10 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
         for name, csv in sets.items():
             scores = new.setdefault(name, {})
             # named by what it heard too: one recipe on two corpora keeps both rows
-            heard = evaluate(asr, gender, csv, tempos=tempos, warps=warps)
+            heard = evaluate(asr, gender, csv, **search)
             scores[f"without {engine}, {recipe}, {run.name}"] = heard | {"dev": dev_accuracy(asr)}
             if shipped:
-                scores["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv, tempos=tempos, warps=warps)
+                scores["shipped"] = evaluate(DEFAULT_MODEL, DEFAULT_GENDER_MODEL, csv, **search)
         results = merge(results_file, engine, new)
         print(markdown({engine: results[engine]}), flush=True)
     print("\n" + markdown(results))

@@ -125,7 +125,8 @@ def load_model(model_path, gender, gender_model, **options) -> api.Model:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file instead of TSV.")
 @model_options
-def transcribe(inputs, as_json, model_path, beam, min_confidence, tempos, warps, gender, gender_model, threads):
+def transcribe(inputs, as_json, model_path, beam, min_confidence, tempos, warps, gender, gender_model,
+               threads):
     """Print the number said in each audio FILE (folders: every audio file inside; -: stdin)."""
     sources = expand(inputs)
     if not sources:

@@ -277,7 +277,8 @@ def test_ensemble_checkpoint_round_trip_and_refusals(tmp_path):
     torch.save(other, tmp_path / "other_vocab.pt")
     for names, message in [(["m0.pt"], "at least two"), (["m0.pt", "narrow.pt"], "n_mels"),
                            (["m0.pt", "other_vocab.pt"], "another vocabulary"),
-                           (["m0.pt", "gone.pt"], "no such"), (["m0.pt", "e.pt"], "not a seq2seq_asr.recognizer/1")]:
+                           (["m0.pt", "gone.pt"], "no such"),
+                           (["m0.pt", "e.pt"], "not a seq2seq_asr.recognizer/1")]:
         try:
             checkpoint.save_ensemble(tmp_path / "bad.pt", [tmp_path / n for n in names])
         except checkpoint.CheckpointError as e:

@@ -44,7 +44,8 @@ def test_no_tempos_and_no_warps_is_one_pass(fake_decoder):
 
 
 def test_a_worse_reading_never_replaces_a_better_one(fake_decoder):
-    out = decode_features(None, None, [torch.zeros(95, 64)], Options(tempos=(0.5, 2.0), warps=(), retry_below=1.0))
+    options = Options(tempos=(0.5, 2.0), warps=(), retry_below=1.0)
+    out = decode_features(None, None, [torch.zeros(95, 64)], options)
     assert fake_decoder == [[95], [190], [48]] and out[0].number == 95
 
 
