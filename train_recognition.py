@@ -47,7 +47,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     balance: float = 0.5  # speaker balancing: 0 none, 1 every speaker equally often
     vtlp: float = 0.12  # training-time vocal tract warp within 1 +- vtlp (half the clips)
-    stretch: float = 0.0  # training-time tempo change within 1 +- stretch (every clip; 0: none)
+    stretch: float = 0.3  # training-time tempo change within 1 +- stretch (every clip; 0: none)
     smooth: float = 0.0  # share of clips blurred across 1-3 mel bands in training (pitch harmonics fade)
     floor_jitter: float = 0.0  # training-time feature floor drawn within floor_db +- this, dB (0: fixed)
     ema: float = 0.0  # keep a running average of the weights, this decay a step (0: none); best.pt is it
@@ -127,6 +127,17 @@ def make_scheduler(optimizer, cfg: TrainConfig):
     raise AssertionError(cfg.schedule)
 
 
+PERTURBATIONS = ("vtlp", "stretch", "smooth", "floor_jitter")  # how each clip is perturbed: fixed for a run
+
+
+def _started_with(out: Path) -> dict:
+    """The training options the run in `out` started with (its config.json), {} if unknown."""
+    try:
+        return json.loads((out / "config.json").read_text())["train"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     if cfg.schedule not in SCHEDULES:
         raise click.BadParameter(f"{cfg.schedule!r} is not one of {', '.join(SCHEDULES)}",
@@ -172,9 +183,6 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         f"dev {len(dev_set)} clips; {rt.world} process(es) on {rt.device}"
         f"{', mixed precision' if rt.amp else ''}")
 
-    if rt.main:
-        (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
-                                                     "processes": rt.world}, indent=2))
     model = Recognizer(model_cfg).to(rt.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg)
@@ -194,11 +202,20 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             raise click.ClickException(f"{out / 'last.pt'} was trained with another --schedule: resume "
                                        "with the options it started with, or train into a new --out")
         scheduler.load_state_dict(resume["scheduler"])
+        started = _started_with(out)
+        changed = [f"--{k.replace('_', '-')} {started[k]:g} (asked now: {getattr(cfg, k):g})"
+                   for k in PERTURBATIONS if k in started and started[k] != getattr(cfg, k)]
+        if changed:
+            raise click.ClickException(f"{out / 'last.pt'} was trained with {', '.join(changed)}: resume "
+                                       "with the options it started with, or train into a new --out")
         history = json.loads(resume["history"])
         log(f"resuming after epoch {len(history)}")
     elif init:
         model.load_state_dict(init["model"])
         log(f"starting from the weights of {cfg.init}")
+    if rt.main:  # after the checks above: a refused resume leaves the run's config as it was
+        (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
+                                                     "processes": rt.world}, indent=2))
     best = max([h["dev_accuracy"] for h in history], default=-1.0)
     loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing)
     average_loss_of = (LossOf(average.module, cfg.ctc_weight, cfg.label_smoothing)

@@ -52,7 +52,11 @@ def test_cosine_schedule_and_tempo_perturbation_train_and_resume(tmp_path):
             "--cache", str(tmp_path / "cache"), "--batch-size", "8", "--schedule", "plateau"]
     result = CliRunner().invoke(train_recognition.main, args)
     assert result.exit_code == 1 and "another --schedule" in result.output, result.output
+    # the tempo range it started with (0.2) is kept for the whole run, not the default of the day
+    result = CliRunner().invoke(train_recognition.main, args[:-1] + ["cosine"])
+    assert result.exit_code == 1 and "--stretch 0.2 (asked now: 0.3)" in result.output, result.output
     assert len(json.loads((tmp_path / "run" / "history.json").read_text())) == 3
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["stretch"] == 0.2
 
 
 def test_floor_jitter_trains_on_raw_features_and_keeps_the_model_floor(tmp_path):
