@@ -190,24 +190,24 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     average = moving_average(model, cfg.ema) if cfg.ema else None
     history = []
     if resume:
+        def refuse(how: str):
+            raise click.ClickException(f"{out / 'last.pt'} was trained {how}: resume with the "
+                                       "options it started with, or train into a new --out")
+
         model.load_state_dict(resume["model"])
         if (average is None) != ("average" not in resume):
-            was = "with" if average is None else "without"
-            raise click.ClickException(f"{out / 'last.pt'} was trained {was} --ema: resume with the "
-                                       "options it started with, or train into a new --out")
+            refuse(f"{'with' if average is None else 'without'} --ema")
         if average is not None:
             average.load_state_dict(resume["average"])
         optimizer.load_state_dict(resume["optimizer"])
         if ("lr_lambdas" in resume["scheduler"]) != (cfg.schedule == "cosine"):
-            raise click.ClickException(f"{out / 'last.pt'} was trained with another --schedule: resume "
-                                       "with the options it started with, or train into a new --out")
+            refuse("with another --schedule")
         scheduler.load_state_dict(resume["scheduler"])
         started = _started_with(out)
         changed = [f"--{k.replace('_', '-')} {started[k]:g} (asked now: {getattr(cfg, k):g})"
                    for k in PERTURBATIONS if k in started and started[k] != getattr(cfg, k)]
         if changed:
-            raise click.ClickException(f"{out / 'last.pt'} was trained with {', '.join(changed)}: resume "
-                                       "with the options it started with, or train into a new --out")
+            refuse(f"with {', '.join(changed)}")
         history = json.loads(resume["history"])
         log(f"resuming after epoch {len(history)}")
     elif init:
