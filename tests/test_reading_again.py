@@ -94,3 +94,33 @@ def test_cli_tempos_and_warps_options():
         seq2seq_asr.load(tempos=(0.1,))
     with pytest.raises(ValueError, match="warps"):
         seq2seq_asr.load(warps=(0,))
+
+
+def test_an_answer_scored_again_gets_the_log_probabilities_decoding_gave_it():
+    """benchmarks/readings.py scores answers under readings: the greedy answer, scored under the
+    features it was decoded from, gets back the attention and CTC log-probabilities behind its
+    confidence, and an answer scores the same in a padded batch as alone."""
+    import math
+    import sys
+
+    from normalizer import WordVocab
+    from seq2seq_asr.decoding import greedy_decode
+    from seq2seq_asr.model import ModelConfig, Recognizer
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.readings import answer_scores
+
+    vocab = WordVocab()
+    torch.manual_seed(0)
+    model = Recognizer(ModelConfig(vocab_size=len(vocab), enc_hidden=32, dec_hidden=48)).eval()
+    feats = [torch.randn(n, 64) * 3 for n in (120, 90, 60)]
+    lengths = torch.tensor([len(f) for f in feats])
+    padded = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
+    hyps = greedy_decode(model, padded, lengths, vocab)
+    chosen = [tuple(vocab.index[w] for w in h.words) for h in hyps]
+    other = (vocab.index["два"],) if hyps[2].words != ["два"] else (vocab.index["три"],)
+    scores = answer_scores(model, vocab, feats, [[chosen[0]], [chosen[1]], [chosen[2], other]])
+    for h, ids, s in zip(hyps, chosen, scores):
+        attention, ctc = s[ids]
+        assert math.isclose(math.exp((attention + ctc) / 2), h.confidence, rel_tol=1e-4)
+    alone = answer_scores(model, vocab, [feats[2]], [[other]])[0][other]  # the shortest clip, unpadded
+    assert all(math.isclose(a, b, rel_tol=1e-4) for a, b in zip(alone, scores[2][other]))
