@@ -90,9 +90,9 @@ def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
          threads: int | None = None) -> Model:
     """A ready Model: the shipped recognizer by default or the checkpoint at `path`;
     gender=True adds the shipped gender classifier (or give its path). A doubtful clip is read
-    again at each of `tempos` (0.8: slowed to 0.8 times its speed), each of the vocal tract
-    `warps` (1.1: formants 10 % higher) and each pair, the surest reading kept; tempos=() and
-    warps=() for a single reading.
+    again at each of `tempos` (0.8: slowed to 0.8 times its speed), then at each of the vocal
+    tract `warps` (1.1: formants 10 % higher) with every tempo, until a reading is sure, the
+    surest reading kept; tempos=() and warps=() for a single reading.
     Raises CheckpointError (a ValueError) with a one-line reason for an unusable file."""
     if threads:
         torch.set_num_threads(threads)

@@ -88,11 +88,12 @@ def search_options(f):
     """--tempos and --warps: how a doubtful clip is read again (transcribe.Options)."""
     f = click.option("--warps", default=",".join(map(str, WARPS)) or "none", show_default=True,
                      type=Factors(*WARP_RANGE),
-                     help="Vocal tract warps a doubtful clip is read again at, each at every tempo too "
-                          "(1.1: formants 10 % higher); none: never.")(f)
+                     help="Vocal tract warps a doubtful clip is read again at, in turn, each at every "
+                          "tempo too (1.1: formants 10 % higher); none: never.")(f)
     return click.option("--tempos", default=",".join(map(str, TEMPOS)) or "none", show_default=True,
                         type=Factors(*TEMPO_RANGE),
-                        help="Tempos a doubtful clip is read again at (0.8: slowed down); none: never.")(f)
+                        help="Tempos a doubtful clip is read again at, in turn, until a reading is sure "
+                             "(0.8: slowed down); none: never.")(f)
 
 
 def model_options(f):

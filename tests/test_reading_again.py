@@ -33,9 +33,19 @@ def fake_decoder(monkeypatch):
 def test_only_doubtful_clips_are_heard_again_and_the_surest_reading_wins(fake_decoder):
     feats = [torch.zeros(n, 64) for n in (100, 80, 13)]  # sure, doubtful, failing
     out = decode_features(None, None, feats, Options(tempos=(0.8, 1.25, 0.5), warps=(), retry_below=0.8))
-    assert fake_decoder == [[100, 80, 13], [100], [64], [160]]  # the 80-frame clip at each tempo
+    assert fake_decoder == [[100, 80, 13], [100]]  # the 80-frame clip slowed to 0.8: sure, no more
     assert [out[0].number, out[1].number, out[2]] == [100, 100, "the model failed"]
     assert out[1].confidence == 1.0  # slowed to 0.8: 100 frames, the surest
+
+
+def test_readings_go_tempo_by_tempo_then_warp_by_warp_until_one_is_sure(fake_decoder):
+    options = Options(tempos=(0.8, 0.5), warps=(1.1,), retry_below=0.8)
+    assert transcribe.readings(options) == [(0.8, 1.0), (0.5, 1.0), (1.0, 1.1), (0.8, 1.1), (0.5, 1.1)]
+    out = decode_features(None, None, [torch.zeros(50, 64), torch.zeros(20, 64)], options)
+    # 50 frames: doubtful, at 0.8 still (62), sure at 0.5 (100); 20 frames: doubtful at every
+    # reading (25, 40, then the warps at every tempo), so read at all five
+    assert fake_decoder == [[50, 20], [62, 25], [100, 40], [20], [25], [40]]
+    assert out[0].number == 100 and out[1].number == 40
 
 
 def test_no_tempos_and_no_warps_is_one_pass(fake_decoder):
