@@ -26,7 +26,8 @@ LOW_CONFIDENCE = "low confidence"
 # A doubtful clip is read again at each of these tempos (0.8: slowed to 0.8 times its speed) and
 # vocal tract warps (audio.vtlp; 1.1: formants 10 % higher), each warp at every tempo too, in the
 # order of `readings`: voices faster than or unlike the corpus's are read far better so. Chosen on
-# the dev sets of the leave-one-engine-out folds (README, "Reading doubtful clips again").
+# the dev sets of the leave-one-engine-out folds (docs/experiments.md, "Reading doubtful clips
+# again" and "Reading again until sure").
 TEMPOS = (0.9, 0.8, 0.7, 0.6, 1.15)
 WARPS = (1.1, 0.9)
 TEMPO_RANGE, WARP_RANGE = (0.25, 4.0), (0.5, 2.0)  # what a caller may ask for
