@@ -99,6 +99,7 @@ def main(csv_path, model_path, limit, threads, pool, save):
         right = [h[1] == r for h, r, d in zip(reading, refs, doubtful) if d]
         print(f"tempo {tempo:g} warp {warp:g}: {exact([h[1] for h in reading])}, "
               f"doubtful clips {100 * sum(right) / max(len(right), 1):.1f}")
+
     def most_confident(i: int, stop: float) -> tuple[int, int]:
         """Clip i read in turn until a reading is as sure as `stop` -> (its answer, readings made)."""
         best = heard[0][i]
@@ -128,9 +129,9 @@ def main(csv_path, model_path, limit, threads, pool, save):
                 per_clip[i] = s
         scores.append(per_clip)
 
-    def pooled(pool, attention_weight: float) -> list[int]:
-        """pool: the sorted scores of one answer over the readings -> its score; per doubtful clip
-        the answer that scores best."""
+    def pooled(aggregate, attention_weight: float) -> list[int]:
+        """aggregate: the sorted scores of one answer over the readings -> its score; per doubtful
+        clip the answer that scores best."""
         out = []
         for i in range(n):
             if not doubtful[i]:
@@ -139,7 +140,7 @@ def main(csv_path, model_path, limit, threads, pool, save):
 
             def score(a):
                 joint = [attention_weight * s[i][a][0] + (1 - attention_weight) * s[i][a][1] for s in scores]
-                return pool(sorted(joint, reverse=True))
+                return aggregate(sorted(joint, reverse=True))
             out.append(number_of[max(answers[i], key=score)])
         return out
     for weight in (0.5, 0.7, 1.0):
