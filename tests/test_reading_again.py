@@ -1,5 +1,7 @@
 """Reading doubtful clips again: slowed down or sped up, formants moved, the most confident
 reading kept (transcribe.decode_features)."""
+import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,10 +9,16 @@ import torch
 from click.testing import CliRunner
 
 import seq2seq_asr
+from normalizer import WordVocab
 from seq2seq_asr import transcribe
 from seq2seq_asr.cli import main as cli_main
-from seq2seq_asr.decoding import Hypothesis
+from seq2seq_asr.data import pad_feats
+from seq2seq_asr.decoding import Hypothesis, greedy_decode
+from seq2seq_asr.model import ModelConfig, Recognizer
 from seq2seq_asr.transcribe import Options, decode_features
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.readings import answer_scores  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -110,22 +118,11 @@ def test_an_answer_scored_again_gets_the_log_probabilities_decoding_gave_it():
     """benchmarks/readings.py scores answers under readings: the greedy answer, scored under the
     features it was decoded from, gets back the attention and CTC log-probabilities behind its
     confidence, and an answer scores the same in a padded batch as alone."""
-    import math
-    import sys
-
-    from normalizer import WordVocab
-    from seq2seq_asr.decoding import greedy_decode
-    from seq2seq_asr.model import ModelConfig, Recognizer
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from benchmarks.readings import answer_scores
-
     vocab = WordVocab()
     torch.manual_seed(0)
     model = Recognizer(ModelConfig(vocab_size=len(vocab), enc_hidden=32, dec_hidden=48)).eval()
     feats = [torch.randn(n, 64) * 3 for n in (120, 90, 60)]
-    lengths = torch.tensor([len(f) for f in feats])
-    padded = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
-    hyps = greedy_decode(model, padded, lengths, vocab)
+    hyps = greedy_decode(model, *pad_feats(feats), vocab)
     chosen = [tuple(vocab.index[w] for w in h.words) for h in hyps]
     other = (vocab.index["два"],) if hyps[2].words != ["два"] else (vocab.index["три"],)
     scores = answer_scores(model, vocab, feats, [[chosen[0]], [chosen[1]], [chosen[2], other]])
