@@ -291,6 +291,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
 @click.argument("dev_csv", type=click.Path(exists=True, dir_okay=False))
 @config_options(TrainConfig, skip=("train_csv", "dev_csv"))
 @click.option("--enc-hidden", default=ModelConfig.enc_hidden, show_default=True)
+@click.option("--enc-layers", default=ModelConfig.enc_layers, show_default=True)
 @click.option("--dec-hidden", default=ModelConfig.dec_hidden, show_default=True)
 @click.option("--no-ctc", is_flag=True, help="Train without the CTC head.")
 @click.option("--floor-db", default=ModelConfig.floor_db, show_default=True,
@@ -300,11 +301,12 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
               help="Share of training utterances whose encoder-input statistics are mixed with "
                    "another's (MixStyle); with --init it replaces the initial model's.")
 @click.option("--export", type=click.Path(dir_okay=False), help="Copy best.pt here when done.")
-def main(enc_hidden, dec_hidden, no_ctc, floor_db, mix_style, export, **kwargs):
+def main(enc_hidden, enc_layers, dec_hidden, no_ctc, floor_db, mix_style, export, **kwargs):
     """Train the number recognizer on TRAIN_CSV, choosing the best epoch on DEV_CSV."""
     cfg = TrainConfig(**kwargs)
-    model_cfg = ModelConfig(enc_hidden=enc_hidden, dec_hidden=dec_hidden, floor_db=floor_db,
-                            mix_style=mix_style, ctc=not no_ctc and cfg.ctc_weight > 0)
+    model_cfg = ModelConfig(enc_hidden=enc_hidden, enc_layers=enc_layers, dec_hidden=dec_hidden,
+                            floor_db=floor_db, mix_style=mix_style,
+                            ctc=not no_ctc and cfg.ctc_weight > 0)
     train_and_export(lambda: train(cfg, model_cfg), export)
 
 if __name__ == "__main__":

@@ -23,13 +23,15 @@ def run(script, tmp_path, epochs, *extra):
 
 
 def test_recognizer_trains_saves_and_resumes(tmp_path):
-    assert len(run(train_recognition, tmp_path, 1, "--enc-hidden", "32", "--dec-hidden", "32")) == 1
+    assert len(run(train_recognition, tmp_path, 1, "--enc-hidden", "32", "--enc-layers", "3",
+                   "--dec-hidden", "32")) == 1
     history = run(train_recognition, tmp_path, 2, "--export", str(tmp_path / "exported.pt"))
     assert [h["epoch"] for h in history] == [1, 2]
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["train"]["seed"] == 0 and "enc_hidden" in config["model"]
     model, vocab, _ = checkpoint.load(tmp_path / "exported.pt")
-    assert model.config.enc_hidden == 32 and len(vocab) == 44
+    assert (model.config.enc_hidden, model.config.enc_layers, len(vocab)) == (32, 3, 44)
+    assert model.encoder.rnn.num_layers == 3
     for png in ("curves.png", "attention.png"):
         assert (tmp_path / "run" / png).read_bytes()[:4] == b"\x89PNG"
     # fine-tuning: a new run starts from the exported weights and keeps their shape
