@@ -351,3 +351,27 @@ def test_babble_comes_only_from_the_corpus_engines(monkeypatch):
         for clip in gen.plan({"train": 30}, seed=2, engines=engines):
             gen.babble_for(clip, 3, 16000)
         assert heard and set(heard) <= allowed, (engines, set(heard))
+
+
+def test_pack_reencodes_as_opus_in_size_limited_parts_and_reports_bad_rows(tmp_path, capsys):
+    from seq2seq_asr.audio import load_audio, log_mel
+    from seq2seq_asr.corpus.pack import pack
+    fixtures = Path(__file__).parent / "fixtures"
+    table = pd.read_csv(fixtures / "clips.csv", dtype=str).head(4)
+    table.loc[len(table)] = ["clips/missing.wav", "5", "nobody", "male", "wav", "16000"]
+    source = tmp_path / "src" / "train.csv"
+    source.parent.mkdir()
+    (source.parent / "clips").symlink_to(fixtures / "clips")
+    table.to_csv(source, index=False)
+    (packed,) = pack(tmp_path / "out", [source], kbps=16, part_mb=0.012)
+    assert "row 6 (clips/missing.wav): file not found; left out" in capsys.readouterr().err
+    written = pd.read_csv(tmp_path / "out" / "train.csv", dtype=str)
+    assert list(written.transcription) == list(table.transcription[:4]) == list(packed.transcription)
+    assert set(written.ext) == {"ogg"} and set(written.samplerate) == {"16000"}
+    parts = sorted((tmp_path / "out").glob("part*"))
+    assert len(parts) > 1 and all(sum(f.stat().st_size for f in p.iterdir()) <= 12_000 or
+                                  len(list(p.iterdir())) == 1 for p in parts)
+    for old, new in zip(table.filename[:4], written.filename):
+        before, after = log_mel(load_audio(source.parent / old)), log_mel(load_audio(tmp_path / "out" / new))
+        assert abs(len(before) - len(after)) <= 2  # same length; the codec changes the detail only
+        assert (tmp_path / "out" / new).stat().st_size < (fixtures / old).stat().st_size
