@@ -363,7 +363,7 @@ def test_pack_reencodes_as_opus_in_size_limited_parts_and_reports_bad_rows(tmp_p
     source.parent.mkdir()
     (source.parent / "clips").symlink_to(fixtures / "clips")
     table.to_csv(source, index=False)
-    (packed,) = pack(tmp_path / "out", [source], kbps=16, part_mb=0.012)
+    (packed,) = pack(tmp_path / "out", [source], kbps=16, part_mb=0.012, jobs=2)
     assert "row 6 (clips/missing.wav): file not found; left out" in capsys.readouterr().err
     written = pd.read_csv(tmp_path / "out" / "train.csv", dtype=str)
     assert list(written.transcription) == list(table.transcription[:4]) == list(packed.transcription)
