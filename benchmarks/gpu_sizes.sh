@@ -14,6 +14,7 @@ PACKED=$1 OUT=$2 EPOCHS=${3:-20} LIMIT=${4:-300}
 PY=${PYTHON:-python3} ENGINES=${ENGINES:-rutts} SIZES=${SIZES:-base w256}
 declare -A SIZE=([base]="--enc-hidden 160 --dec-hidden 192" [w256]="--enc-hidden 256 --dec-hidden 256"
                  [d3]="--enc-hidden 160 --enc-layers 3 --dec-hidden 192")  # best.pt: 6, 14, 8 MB
+for size in $SIZES; do [[ -v SIZE[$size] ]] || { echo "unknown size $size (known: ${!SIZE[*]})"; exit 2; }; done
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 for e in $ENGINES; do
