@@ -6,7 +6,7 @@
 #   ENGINES="rutts" SIZES="base w256" bash benchmarks/gpu_sizes.sh PACKED_DIR OUT_DIR [EPOCHS] [SECONDS]
 # One run at a time: on one H200 (2026-11-27) a run alone took 14 s an epoch of 11 267 clips,
 # two at once 115-120 s each and six at once more than 450 s each (docs/experiments.md, "Model
-# size on a GPU"). Every run: batch 128 at lr 0.004, a weight average of decay 0.996 (about 3
+# size"). Every run: batch 128 at lr 0.004, a weight average of decay 0.996 (about 3
 # epochs at this batch), cosine schedule over EPOCHS; a run still going after SECONDS is stopped
 # (its best.pt stays, and its history.json says how far it got).
 set -uo pipefail

@@ -15,13 +15,19 @@ import numpy as np
 import pandas as pd
 
 
+def read_table(csv: Path) -> pd.DataFrame:
+    """A corpus CSV as text cells (nothing parsed as numbers or NaN); it must name its clips."""
+    table = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    if "filename" not in table.columns:
+        raise click.ClickException(f"{csv}: no `filename` column")
+    return table
+
+
 def mix(out: Path, sources: list[tuple[Path, int | None]], seed: int = 0) -> pd.DataFrame:
     """[(csv, rows to keep or None for all)] -> the mixed table, written to `out`."""
     parts = []
     for k, (csv, keep) in enumerate(sources):
-        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
-        if "filename" not in table.columns:
-            raise click.ClickException(f"{csv}: no `filename` column")
+        table = read_table(csv)
         if keep is not None:
             if keep > len(table):
                 raise click.ClickException(f"{csv}: {keep} rows asked for, it has {len(table)}")

@@ -21,6 +21,7 @@ import pandas as pd
 import soundfile as sf
 
 from ..audio import SAMPLE_RATE, AudioError, load_audio
+from .mix import read_table
 
 MAX_KBPS, MIN_KBPS = 256.0, 6.0  # libsndfile's Opus bitrate at compression level 0 and 1
 
@@ -51,9 +52,7 @@ def pack(out: Path, csvs: list[Path], kbps: float = 16.0, part_mb: float = 45.0,
     part, used, tables = 0, 0, []
     with Pool(jobs) as pool:
         for csv in csvs:
-            table = pd.read_csv(csv, dtype=str, keep_default_na=False)
-            if "filename" not in table.columns:
-                raise click.ClickException(f"{csv}: no `filename` column")
+            table = read_table(csv)
             paths = [csv.parent / name for name in table["filename"]]
             encoded = pool.imap(partial(encode, kbps=kbps), paths, chunksize=16)
             packed, part, used = _write(out, csv, table, encoded, part, used, part_mb)
