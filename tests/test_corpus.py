@@ -316,6 +316,22 @@ def test_revoice_is_its_own_draw():
     assert r.revoice and 0.7 <= r.voice_pitch <= 1.5 and 0.85 <= r.voice_formant <= 1.2
 
 
+def test_a_whisper_has_no_voicing_and_keeps_the_formants():
+    import pyworld
+    sr = 16000
+    vowel = _vowel(sr)
+    whisper = augment.revoice(vowel, sr, whisper=True)
+    assert whisper.shape == vowel.shape and torch.isfinite(whisper).all()
+    voiced = lambda x: float((pyworld.dio(x.double().numpy(), sr)[0] > 0).mean())  # noqa: E731
+    assert voiced(vowel) > 0.8 and voiced(whisper) < 0.2
+    assert _centroid(whisper, sr) == pytest.approx(_centroid(vowel, sr), rel=0.5)
+    shares = [augment.draw_whisper(augment.Recipe(), np.random.default_rng(s), 0.3).voice_whisper
+              for s in range(400)]
+    assert 0.2 < np.mean(shares) < 0.4
+    drawn = augment.draw_whisper(augment.Recipe(), np.random.default_rng(0), 1.0)
+    assert drawn.revoice and drawn.voice_whisper and drawn.voice_pitch == 1.0
+
+
 def test_mix_points_at_the_same_audio_and_samples_by_seed(tmp_path):
     from seq2seq_asr.corpus.mix import mix
     for name, n in (("a", 6), ("b", 10)):

@@ -4,9 +4,9 @@ is the same for the same seed whatever process makes it.
 
 What a recipe can do, spanning how people speak and how their audio arrives: a new voice made
 from the engine's through the WORLD vocoder (pitch level, intonation range, formants and
-breathiness changed, and the engine's own excitation replaced by WORLD's), speed (tempo and
-pitch together), tempo alone (0.6-1.7, phase vocoder), pitch alone, random EQ and spectral
-tilt, noise, a synthetic room, babble (other clips mixed low; generate.py supplies them),
+breathiness changed, and the engine's own excitation replaced by WORLD's), a whisper (WORLD
+with no voicing), speed (tempo and pitch together), tempo alone (0.6-1.7, phase vocoder), pitch
+alone, random EQ and spectral tilt, noise, a synthetic room, babble (other clips mixed low; generate.py supplies them),
 telephone band at 8 kHz, a random low-pass, leading/trailing silence, and the codec the file is
 stored with (generate.py writes it): PCM, G.711 mu-law or A-law, GSM 06.10, mp3 at 8-64 kbit/s,
 or Opus.
@@ -27,12 +27,14 @@ def resample_to(x: torch.Tensor, sr: int, target: int) -> torch.Tensor:
 
 
 def revoice(x: torch.Tensor, sr: int, pitch: float = 1.0, intonation: float = 1.0,
-            formant: float = 1.0, breath: float = 1.0, frame_ms: float = 5.0) -> torch.Tensor:
+            formant: float = 1.0, breath: float = 1.0, whisper: bool = False,
+            frame_ms: float = 5.0) -> torch.Tensor:
     """Another speaker saying the same thing: analyse x with WORLD (F0, spectral envelope,
     aperiodicity every `frame_ms`) and resynthesize it with F0 `pitch` times higher, its log-F0
     swings around the mean `intonation` times wider (0: monotone), the envelope stretched
     `formant` times up the frequency axis (> 1: a shorter vocal tract) and the aperiodicity
-    raised to 1 / `breath` (> 1: breathier). Same length and rate, peak 0.9."""
+    raised to 1 / `breath` (> 1: breathier); `whisper`: no voicing at all, every frame excited
+    by WORLD's noise through the same envelope. Same length and rate, peak 0.9."""
     audio = x.double().numpy()
     f0, times = pyworld.dio(audio, sr, frame_period=frame_ms)
     f0 = pyworld.stonemask(audio, f0, times, sr)
@@ -47,6 +49,8 @@ def revoice(x: torch.Tensor, sr: int, pitch: float = 1.0, intonation: float = 1.
     source = np.clip(bins / formant, 0, bins[-1])
     envelope = np.stack([np.interp(source, bins, frame) for frame in envelope])
     aperiodicity = np.clip(aperiodicity, 1e-6, 1.0) ** (1 / breath)
+    if whisper:
+        f0 = np.zeros_like(f0)
     y = pyworld.synthesize(f0, envelope, aperiodicity, sr, frame_period=frame_ms)[: len(audio)]
     y = np.pad(y, (0, len(audio) - len(y)))
     return torch.from_numpy(y / max(np.abs(y).max(), 1e-9) * 0.9).float()
@@ -153,11 +157,12 @@ def pad_silence(x: torch.Tensor, sr: int, lead: float, trail: float) -> torch.Te
 class Recipe:
     """What is done to one clip; drawn by `draw_recipe` (and `draw_revoice`), applied by `apply`."""
 
-    revoice: bool = False  # through the WORLD vocoder with the four settings below
+    revoice: bool = False  # through the WORLD vocoder with the five settings below
     voice_pitch: float = 1.0
     voice_intonation: float = 1.0
     voice_formant: float = 1.0
     voice_breath: float = 1.0
+    voice_whisper: bool = False
     speed: float = 1.0
     tempo: float = 1.0
     semitones: float = 0.0
@@ -238,12 +243,21 @@ def draw_revoice(r: Recipe, rng: np.random.Generator, share: float) -> Recipe:
     return r
 
 
+def draw_whisper(r: Recipe, rng: np.random.Generator, share: float) -> Recipe:
+    """With probability `share`, make r whispered (WORLD with no voicing; any new voice that
+    draw_revoice gave is kept). Drawn from a generator of its own, like draw_revoice."""
+    if rng.random() < share:
+        r.revoice = r.voice_whisper = True
+    return r
+
+
 def apply(x: torch.Tensor, sr: int, r: Recipe, rng: np.random.Generator,
           others: list[torch.Tensor] = ()) -> torch.Tensor:
     """Apply a recipe to (time,) audio at `sr`; returns (time,) audio at r.sample_rate.
     others: speech at `sr` for the babble (at least r.babble clips)."""
     if r.revoice:
-        x = revoice(x, sr, r.voice_pitch, r.voice_intonation, r.voice_formant, r.voice_breath)
+        x = revoice(x, sr, r.voice_pitch, r.voice_intonation, r.voice_formant, r.voice_breath,
+                    r.voice_whisper)
     if r.speed != 1.0:
         x = speed(x, r.speed)
     if r.tempo != 1.0:
