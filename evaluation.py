@@ -71,8 +71,8 @@ def result_cells(r: Result, gender: bool) -> dict[str, str]:
 @click.option("--workers", default=None, type=click.IntRange(0, 64),
               help="Processes reading audio while decoding (default: 1 for more than a batch).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def main(in_csv, out_csv, model_path, beam, min_confidence, tempos, warps, gender, gender_model, threads,
-         batch_size, ctc_weight, keep_columns, resume, workers, quiet):
+def main(in_csv, out_csv, model_path, beam, min_confidence, tempos, warps, high_voice_hz, gender, gender_model,
+         threads, batch_size, ctc_weight, keep_columns, resume, workers, quiet):
     """Write the integer said in each file of IN_CSV to OUT_CSV."""
     try:
         table = read_csv(in_csv, required=("filename",))
@@ -81,7 +81,7 @@ def main(in_csv, out_csv, model_path, beam, min_confidence, tempos, warps, gende
         raise Unusable(str(e)) from None
     model = load_model(model_path, gender, gender_model, beam=beam, ctc_weight=ctc_weight,
                        min_confidence=min_confidence, tempos=tempos, warps=warps,
-                       threads=threads or None)
+                       high_voice_hz=high_voice_hz, threads=threads or None)
     done = previous_rows(out_csv) if resume and out_csv.exists() else {}
     header = output_header(table, gender, keep_columns)
 

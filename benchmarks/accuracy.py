@@ -70,21 +70,23 @@ def coverage_table(confidences: list[float], right: list[bool]) -> list[dict]:
 @click.option("--gender", is_flag=True, help="Also score the gender classifier (needs a gender column).")
 @click.option("--gender-model", default=DEFAULT_GENDER_MODEL, type=click.Path(path_type=Path))
 @click.option("--json-out", type=click.Path(path_type=Path), help="Also write the figures as JSON.")
-def main(csv_path, model_path, beam, ctc_weight, tempos, warps, limit, gender, gender_model, json_out):
+def main(csv_path, model_path, beam, ctc_weight, tempos, warps, high_voice_hz, limit, gender, gender_model,
+         json_out):
     torch.set_num_threads(2)
     table = read_csv(csv_path, required=("filename",))
     rows = range(min(limit, len(table)) if limit else len(table))
     refs = [parse_number(x) for x in table.column(number_column(table))[:len(rows)]]
     speakers = table.column("spk_id")[:len(rows)] if "spk_id" in table.columns else ["all"] * len(rows)
     model = seq2seq_asr.load(model_path, gender=gender_model if gender else False, beam=beam,
-                             ctc_weight=ctc_weight, tempos=tempos, warps=warps)
+                             ctc_weight=ctc_weight, tempos=tempos, warps=warps, high_voice_hz=high_voice_hz)
     paths = [csv_path.parent / f for f in table.column("filename")[:len(rows)]]
     results = list(model.stream(paths))
     pairs = [(r, res.number) for r, res in zip(refs, results)]
     overall = score(pairs)
     per_speaker = {s: score([p for p, t in zip(pairs, speakers) if t == s]) for s in sorted(set(speakers))}
     print(f"model {model_path}, {csv_path}, beam {beam}, ctc weight {ctc_weight}, "
-          f"tempos {','.join(map(str, tempos)) or 'none'}, warps {','.join(map(str, warps)) or 'none'}\n")
+          f"tempos {','.join(map(str, tempos)) or 'none'}, warps {','.join(map(str, warps)) or 'none'}, "
+          f"high voices lowered above {high_voice_hz:g} Hz\n")
     print("| speaker | clips | exact % | digit CER % |\n|---|---|---|---|")
     for name, s in [*per_speaker.items(), ("**all**", overall)]:
         print(f"| {name} | {s['clips']} | {s['exact']:.2f} | {s['cer']:.2f} |")

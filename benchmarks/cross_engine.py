@@ -90,7 +90,7 @@ def breakdown(table: pd.DataFrame, numbers: list, genders: list) -> dict:
 
 
 def evaluate(model_path: Path, gender_path: Path, csv: Path, **search) -> dict:
-    """search: tempos= and warps= for seq2seq_asr.load (its defaults if not given)."""
+    """search: tempos=, warps= and high_voice_hz= for seq2seq_asr.load (its defaults if not given)."""
     model = seq2seq_asr.load(model_path, gender=gender_path, **search)
     table = pd.read_csv(csv, dtype=str, keep_default_na=False)
     results = list(model.stream([csv.parent / f for f in table["filename"]]))
@@ -167,10 +167,10 @@ def merge(results_file: Path, engine: str, new: dict) -> dict:
 @search_options
 def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped,
          corpus, recipe, lr, schedule, stretch, vtlp, smooth, floor_db, floor_jitter, ema, mix_style,
-         tempos, warps):
+         tempos, warps, high_voice_hz):
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in engines.split(",") if e]
-    search = {"tempos": tempos, "warps": warps}  # how every model scored reads doubtful clips
+    search = {"tempos": tempos, "warps": warps, "high_voice_hz": high_voice_hz}  # how every model reads
     if corpus is None:
         corpus = work / "corpus"
         ensure_corpus(corpus, {"train": n_train, "dev": n_dev, "test": 0}, seed, ENGINES, True, 1.0)

@@ -47,7 +47,7 @@ def prompts(n: int) -> list[str]:
 @click.option("--clips", default=300, show_default=True)
 @click.option("--seed", default=0, show_default=True)
 @search_options
-def main(model_path, clips, seed, tempos, warps):
+def main(model_path, clips, seed, tempos, warps, high_voice_hz):
     if not PACK.is_dir():
         raise click.ClickException(f"{PACK} not found: sudo apt-get install asterisk-core-sounds-ru-wav")
     rng = np.random.default_rng(seed)
@@ -59,7 +59,7 @@ def main(model_path, clips, seed, tempos, warps):
             audio, rate = sf.read(PACK / f"{name}.wav", dtype="float32")
             pieces += [audio, np.zeros(int(rng.uniform(0.03, 0.15) * rate), np.float32)]
         sources.append(Array(np.concatenate(pieces[:-1]), rate, f"{n}"))
-    model = seq2seq_asr.load(model_path, tempos=tempos, warps=warps)
+    model = seq2seq_asr.load(model_path, tempos=tempos, warps=warps, high_voice_hz=high_voice_hz)
     results = model.transcribe(sources)
     pairs = [(n, r.number) for n, r in zip(numbers, results)]
     for name, part in [("all", pairs), ("<1000", [p for p in pairs if p[0] < 1000]),

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from . import checkpoint
-from .audio import MAX_SECONDS
+from .audio import HIGH_VOICE_HZ, MAX_SECONDS
 from .transcribe import (DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPO_RANGE, TEMPOS, WARP_RANGE, WARPS,
                          Array, Options, Result, Source, read_features, results_from_features, stream)
 
@@ -58,7 +58,7 @@ class Model:
         """One input -> ((frames, n_mels), None) or (None, why it cannot be transcribed).
         With decode(), the two halves of transcribe() for callers that batch themselves."""
         return read_features(self._source(audio, sample_rate), max_seconds,
-                             self.recognizer.config.floor_db)
+                             self.recognizer.config.floor_db, high_voice_hz=self.options.high_voice_hz)
 
     def decode(self, names: list[str], feats: list[torch.Tensor]) -> list[Result]:
         """Features from features() -> Results, decoded together in batches."""
@@ -87,12 +87,13 @@ def save_ensemble(path: str | Path, members: Sequence[str | Path]) -> None:
 def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
          beam: int = 4, ctc_weight: float = 0.3, min_confidence: float = 0.0,
          tempos: Sequence[float] = TEMPOS, warps: Sequence[float] = WARPS,
-         threads: int | None = None) -> Model:
+         high_voice_hz: float = HIGH_VOICE_HZ, threads: int | None = None) -> Model:
     """A ready Model: the shipped recognizer by default or the checkpoint at `path`;
     gender=True adds the shipped gender classifier (or give its path). A doubtful clip is read
     again at each of `tempos` (0.8: slowed to 0.8 times its speed), then at each of the vocal
     tract `warps` (1.1: formants 10 % higher) with every tempo, until a reading is sure, the
-    surest reading kept; tempos=() and warps=() for a single reading.
+    surest reading kept; tempos=() and warps=() for a single reading. A voice pitched above
+    high_voice_hz is heard lowered, its formants kept (audio.lower_high_voice; 0: never).
     Raises CheckpointError (a ValueError) with a one-line reason for an unusable file."""
     if threads:
         torch.set_num_threads(threads)
@@ -109,6 +110,9 @@ def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
     for name, factors, (low, high) in (("tempos", tempos, TEMPO_RANGE), ("warps", warps, WARP_RANGE)):
         if any(not low <= f <= high for f in factors):
             raise ValueError(f"{name} must lie within {low:g}..{high:g}, not {tuple(factors)}")
+    if high_voice_hz < 0:
+        raise ValueError(f"high_voice_hz must be 0 (never) or a pitch in Hz, not {high_voice_hz}")
     options = Options(beam=beam, ctc_weight=ctc_weight, min_confidence=min_confidence,
-                      tempos=tuple(map(float, tempos)), warps=tuple(map(float, warps)))
+                      tempos=tuple(map(float, tempos)), warps=tuple(map(float, warps)),
+                      high_voice_hz=float(high_voice_hz))
     return Model(recognizer, vocab, classifier, options, path or DEFAULT_MODEL)

@@ -11,6 +11,9 @@ spec_augment: (frames, n_mels) -> the same with random time and frequency bands 
 vtlp:         (frames, n_mels) -> the same as a vocal tract `alpha` times longer or shorter would give
 stretch:      (frames, n_mels) -> (frames / rate, n_mels), the same speech `rate` times faster
 smooth_bands: (frames, n_mels) -> the same blurred across mel bands (pitch harmonics fade)
+median_f0:    (time,) -> the median pitch of its voiced frames, Hz
+lower_high_voice: (time,) -> the same, a voice pitched higher than the corpus's resynthesized
+              lower through the WORLD vocoder, formants and timing kept
 
 Whatever cannot be transcribed raises AudioError with a plain reason. The length is checked
 from the file header before anything is decoded, at most MAX_SECONDS are ever read, and
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import pyworld
 import soundfile as sf
 import soxr
 import torch
@@ -42,6 +46,12 @@ SILENCE_PEAK = 1e-3  # a clip whose loudest sample (after removing DC) is below 
 SOUND_FRAME = 320  # 20 ms frames for the speech check
 SOUND_FLOOR_DB = 35.0  # a frame "has sound" within this many dB of the loudest frame ...
 MIN_SOUND_SECONDS = 0.08  # ... and a clip needs at least this much of such frames (clicks don't)
+# A voice whose median pitch is above HIGH_VOICE_HZ is higher than nearly every voice of the
+# corpus (its highest speakers are at 250-320 Hz); it is heard lowered to LOWERED_VOICE_HZ, a
+# typical female voice of the corpus (lower_high_voice; docs/experiments.md, "High voices
+# heard lower").
+HIGH_VOICE_HZ = 300.0
+LOWERED_VOICE_HZ = 220.0
 
 class AudioError(ValueError):
     """Audio that cannot be transcribed; the message says why in plain words."""
@@ -163,6 +173,39 @@ def _mel() -> T.MelSpectrogram:
     return T.MelSpectrogram(SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
 
 
+def world_analysis(audio: np.ndarray, rate: int, frame_ms: float = 5.0
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(time,) float64 -> the WORLD vocoder's view of it, a frame every frame_ms: F0 (frames,)
+    in Hz, 0 where unvoiced; spectral envelope and aperiodicity (frames, bins)."""
+    f0, times = pyworld.dio(audio, rate, frame_period=frame_ms)
+    f0 = pyworld.stonemask(audio, f0, times, rate)
+    return f0, pyworld.cheaptrick(audio, f0, times, rate), pyworld.d4c(audio, f0, times, rate)
+
+
+def median_f0(audio: torch.Tensor) -> float:
+    """(time,) at 16 kHz -> the median F0 of its voiced frames in Hz, 0 when fewer than 5 are
+    voiced. WORLD's DIO on the audio at 8 kHz, 10 ms frames: a few ms a second of audio."""
+    x = AF.resample(audio, SAMPLE_RATE, 8000).double().numpy()
+    f0, _ = pyworld.dio(x, 8000, frame_period=10.0)
+    voiced = f0[f0 > 0]
+    return float(np.median(voiced)) if len(voiced) >= 5 else 0.0
+
+
+def lower_high_voice(audio: torch.Tensor, above_hz: float = HIGH_VOICE_HZ,
+                     to_hz: float = LOWERED_VOICE_HZ) -> torch.Tensor:
+    """(time,) at 16 kHz -> the same tensor, or, when its median F0 is above `above_hz`, the
+    same speech resynthesized through WORLD with every F0 scaled by to_hz / median (intonation
+    kept), the spectral envelope (formants), aperiodicity, timing and peak as they were."""
+    median = median_f0(audio)
+    if median <= above_hz:
+        return audio
+    x = audio.double().numpy()
+    f0, envelope, aperiodicity = world_analysis(x, SAMPLE_RATE)
+    y = pyworld.synthesize(f0 * (to_hz / median), envelope, aperiodicity, SAMPLE_RATE, frame_period=5.0)
+    y = np.pad(y[: len(x)], (0, max(len(x) - len(y), 0)))
+    return torch.from_numpy(y / max(np.abs(y).max(), 1e-9) * np.abs(x).max()).float()
+
+
 def log_mel_power(audio: torch.Tensor) -> torch.Tensor:
     """(time,) at 16 kHz -> (frames, n_mels) natural log of the mel power (+1e-10), nothing
     normalized: what normalize() floors and normalizes, kept raw where the floor is drawn anew
@@ -196,17 +239,21 @@ def _finite(feats: torch.Tensor) -> torch.Tensor:
 
 
 def features(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0,
-             raw: bool = False) -> torch.Tensor:
-    """Audio -> (frames, n_mels): log_mel, or with raw=True log_mel_power."""
+             raw: bool = False, high_voice_hz: float = 0.0) -> torch.Tensor:
+    """Audio -> (frames, n_mels): log_mel, or with raw=True log_mel_power. high_voice_hz > 0:
+    a voice pitched higher than that is heard lowered first (lower_high_voice)."""
     audio = load_audio(source, max_seconds)
+    if high_voice_hz:
+        audio = lower_high_voice(audio, high_voice_hz)
     return _finite(log_mel_power(audio)) if raw else log_mel(audio, floor_db)
 
 
 def features_or_error(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0,
-                      raw: bool = False) -> tuple[torch.Tensor | None, str | None]:
+                      raw: bool = False, high_voice_hz: float = 0.0
+                      ) -> tuple[torch.Tensor | None, str | None]:
     """Audio -> ((frames, n_mels), None), or (None, why it cannot be used)."""
     try:
-        return features(source, max_seconds, floor_db, raw), None
+        return features(source, max_seconds, floor_db, raw, high_voice_hz), None
     except AudioError as e:
         return None, str(e)
     except MemoryError:

@@ -20,7 +20,8 @@ from normalizer.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, Unusable
 
 from . import api
 from .checkpoint import CheckpointError
-from .transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPO_RANGE, TEMPOS, WARP_RANGE, WARPS, Result
+from .transcribe import (DEFAULT_GENDER_MODEL, DEFAULT_MODEL, HIGH_VOICE_HZ, TEMPO_RANGE, TEMPOS, WARP_RANGE,
+                         WARPS, Result)
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc",
                     ".au", ".snd", ".caf", ".w64", ".rf64", ".voc"}
@@ -85,7 +86,12 @@ class Factors(click.ParamType):
 
 
 def search_options(f):
-    """--tempos and --warps: how a doubtful clip is read again (transcribe.Options)."""
+    """--tempos and --warps: how a doubtful clip is read again; --high-voice-hz: which voices are
+    heard lowered (transcribe.Options)."""
+    f = click.option("--high-voice-hz", default=HIGH_VOICE_HZ, show_default=True,
+                     type=click.FloatRange(0, 2000),
+                     help="A voice whose median pitch is above this is heard lowered, its "
+                          "formants kept; 0: never.")(f)
     f = click.option("--warps", default=",".join(map(str, WARPS)) or "none", show_default=True,
                      type=Factors(*WARP_RANGE),
                      help="Vocal tract warps a doubtful clip is read again at, in turn, each at every "
@@ -126,8 +132,8 @@ def load_model(model_path, gender, gender_model, **options) -> api.Model:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file instead of TSV.")
 @model_options
-def transcribe(inputs, as_json, model_path, beam, min_confidence, tempos, warps, gender, gender_model,
-               threads):
+def transcribe(inputs, as_json, model_path, beam, min_confidence, tempos, warps, high_voice_hz, gender,
+               gender_model, threads):
     """Print the number said in each audio FILE (folders: every audio file inside; -: stdin)."""
     sources = expand(inputs)
     if not sources:
@@ -135,7 +141,8 @@ def transcribe(inputs, as_json, model_path, beam, min_confidence, tempos, warps,
     if sources.count("-") > 1:
         raise Unusable("'-' (stdin) can be given once")
     model = load_model(model_path, gender, gender_model, beam=beam, min_confidence=min_confidence,
-                       tempos=tempos, warps=warps, threads=threads or None)
+                       tempos=tempos, warps=warps, high_voice_hz=high_voice_hz,
+                       threads=threads or None)
     stdin = read_stdin() if "-" in sources else None
     failed = 0
     try:
@@ -176,15 +183,16 @@ def _json(name: str, r: Result) -> dict:
               help="Longest audio accepted (422 above).")
 @click.option("--batch-size", default=16, show_default=True, type=click.IntRange(1, 256),
               help="Requests decoded together at most.")
-def serve(host, port, model_path, beam, min_confidence, tempos, warps, gender, gender_model, threads, max_mb,
-          max_seconds, batch_size):
+def serve(host, port, model_path, beam, min_confidence, tempos, warps, high_voice_hz, gender, gender_model,
+          threads, max_mb, max_seconds, batch_size):
     """Serve POST /transcribe and GET /health over HTTP."""
     import uvicorn
 
     from .server import Limits, create_app
 
     model = load_model(model_path, gender, gender_model, beam=beam, min_confidence=min_confidence,
-                       tempos=tempos, warps=warps, threads=threads or None)
+                       tempos=tempos, warps=warps, high_voice_hz=high_voice_hz,
+                       threads=threads or None)
     app = create_app(model, Limits(int(max_mb * 2**20), max_seconds, batch_size))
     uvicorn.run(app, host=host, port=port, log_level="info")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .audio import MAX_SECONDS, Array, features_or_error, stretch, vtlp
+from .audio import HIGH_VOICE_HZ, MAX_SECONDS, Array, features_or_error, stretch, vtlp
 from .data import pad_feats
 from .decoding import beam_search, greedy_decode
 
@@ -59,7 +59,8 @@ class Options:
     features slowed down or sped up, audio.stretch), each of `warps` (its formants moved,
     audio.vtlp) and each pair of the two, in the order of `readings`, until a reading is as
     sure as retry_below, and the most confident reading kept (() and () turn this off); answers
-    with a confidence below min_confidence then become a "low confidence" error."""
+    with a confidence below min_confidence then become a "low confidence" error. A voice pitched
+    above high_voice_hz is heard lowered (audio.lower_high_voice; 0: never)."""
     beam: int = 4
     ctc_weight: float = 0.3
     batch_size: int = 32
@@ -67,6 +68,7 @@ class Options:
     tempos: tuple[float, ...] = TEMPOS
     warps: tuple[float, ...] = WARPS
     retry_below: float = 0.8
+    high_voice_hz: float = HIGH_VOICE_HZ
 
 
 Source = str | Path | bytes | Array
@@ -76,14 +78,15 @@ read_features = features_or_error
 
 
 class _Inputs(Dataset):
-    def __init__(self, sources: Sequence[Source], floor_db: float):
-        self.sources, self.floor_db = sources, floor_db
+    def __init__(self, sources: Sequence[Source], floor_db: float, high_voice_hz: float):
+        self.sources, self.floor_db, self.high_voice_hz = sources, floor_db, high_voice_hz
 
     def __len__(self) -> int:
         return len(self.sources)
 
     def __getitem__(self, i: int):
-        return (i, *read_features(self.sources[i], MAX_SECONDS, self.floor_db))
+        return (i, *read_features(self.sources[i], MAX_SECONDS, self.floor_db,
+                                  high_voice_hz=self.high_voice_hz))
 
 
 def _as_list(items):
@@ -204,7 +207,7 @@ def stream(model, vocab, sources: Sequence[Source], options: Options = Options()
     if workers is None:
         workers = 1 if len(sources) > options.batch_size else 0
     per_load = 16
-    loader = DataLoader(_Inputs(sources, model.config.floor_db), batch_size=per_load, collate_fn=_as_list,
+    loader = DataLoader(_Inputs(sources, model.config.floor_db, options.high_voice_hz), batch_size=per_load, collate_fn=_as_list,
                         worker_init_fn=_worker_init, num_workers=workers,
                         prefetch_factor=max(chunk // per_load, 2) if workers else None)
     buffer: list = []

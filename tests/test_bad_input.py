@@ -148,7 +148,7 @@ def test_a_model_failure_is_that_rows_error(corpus, monkeypatch):
 def test_results_stream_before_all_inputs_are_read(corpus, monkeypatch):
     reads = []
     real = transcribe.read_features
-    monkeypatch.setattr(transcribe, "read_features", lambda s, *a: (reads.append(s), real(s, *a))[1])
+    monkeypatch.setattr(transcribe, "read_features", lambda s, *a, **k: (reads.append(s), real(s, *a, **k))[1])
     model = api.load()
     results = transcribe.stream(model.recognizer, model.vocab, [corpus / GOOD[0]] * 40, workers=0,
                                 chunk=16)
@@ -195,7 +195,7 @@ def test_interrupt_keeps_rows_done_exit_130_and_resume_finishes(corpus, monkeypa
     assert [r["transcription"] for r in rows(corpus / "out.csv")] == ["601"]
     monkeypatch.setattr(api.Model, "stream", real_stream)
     seen = []
-    monkeypatch.setattr(transcribe, "read_features", lambda s, *a: seen.append(s) or (None, "x"))
+    monkeypatch.setattr(transcribe, "read_features", lambda s, *a, **k: seen.append(s) or (None, "x"))
     result = run(corpus, GOOD, "--resume")
     assert [Path(s).name for s in seen] == [Path(GOOD[1]).name]  # only the row not done yet
     out = rows(corpus / "out.csv")

@@ -8,6 +8,7 @@ import soundfile as sf
 import torch
 import torchaudio
 
+from conftest import vowel
 from normalizer import WordVocab, spoken_forms, to_words
 from seq2seq_asr.corpus import augment, voices
 from seq2seq_asr.corpus.respell import SPELLINGS, respell
@@ -262,16 +263,6 @@ def test_codecs_write_files_the_reader_reads(tmp_path):
     assert {"wav", "mp3", "ogg"} <= seen
 
 
-def _vowel(sr: int, f0: float = 120.0, seconds: float = 0.8) -> torch.Tensor:
-    """A crude vowel: a glottal pulse train at f0 through two formant resonances (700, 1200 Hz)."""
-    pulses = torch.zeros(int(sr * seconds))
-    pulses[:: int(sr / f0)] = 1.0
-    x = pulses
-    for centre in (700.0, 1200.0):
-        x = torchaudio.functional.equalizer_biquad(x, sr, centre, 30.0, 4.0)
-    return x / x.abs().max() * 0.5
-
-
 def _median_f0(x: torch.Tensor, sr: int) -> float:
     import pyworld
     f0, _ = pyworld.dio(x.double().numpy(), sr)
@@ -285,16 +276,16 @@ def _centroid(x: torch.Tensor, sr: int) -> float:
 
 def test_revoice_changes_pitch_and_formants_and_keeps_the_length():
     sr = 16000
-    vowel = _vowel(sr)
-    same = augment.revoice(vowel, sr)
-    assert same.shape == vowel.shape and torch.isfinite(same).all()
+    speech = vowel(sr)
+    same = augment.revoice(speech, sr)
+    assert same.shape == speech.shape and torch.isfinite(same).all()
     assert same.abs().max() == pytest.approx(0.9, abs=1e-3)
     assert _median_f0(same, sr) == pytest.approx(120, rel=0.05)
-    higher = augment.revoice(vowel, sr, pitch=1.5)
+    higher = augment.revoice(speech, sr, pitch=1.5)
     assert _median_f0(higher, sr) == pytest.approx(180, rel=0.05)
-    shorter_tract = augment.revoice(vowel, sr, formant=1.2)
+    shorter_tract = augment.revoice(speech, sr, formant=1.2)
     assert _centroid(shorter_tract, sr) > 1.1 * _centroid(same, sr)
-    breathy = augment.revoice(vowel, sr, breath=2.5)
+    breathy = augment.revoice(speech, sr, breath=2.5)
     assert not torch.allclose(breathy, same, atol=1e-2)
 
 
@@ -319,12 +310,12 @@ def test_revoice_is_its_own_draw():
 def test_a_whisper_has_no_voicing_and_keeps_the_formants():
     import pyworld
     sr = 16000
-    vowel = _vowel(sr)
-    whisper = augment.revoice(vowel, sr, whisper=True)
-    assert whisper.shape == vowel.shape and torch.isfinite(whisper).all()
+    speech = vowel(sr)
+    whisper = augment.revoice(speech, sr, whisper=True)
+    assert whisper.shape == speech.shape and torch.isfinite(whisper).all()
     voiced = lambda x: float((pyworld.dio(x.double().numpy(), sr)[0] > 0).mean())  # noqa: E731
-    assert voiced(vowel) > 0.8 and voiced(whisper) < 0.2
-    assert _centroid(whisper, sr) == pytest.approx(_centroid(vowel, sr), rel=0.5)
+    assert voiced(speech) > 0.8 and voiced(whisper) < 0.2
+    assert _centroid(whisper, sr) == pytest.approx(_centroid(speech, sr), rel=0.5)
     shares = [augment.draw_whisper(augment.Recipe(), np.random.default_rng(s), 0.3).voice_whisper
               for s in range(400)]
     assert 0.2 < np.mean(shares) < 0.4

@@ -18,6 +18,8 @@ import pyworld
 import torch
 import torchaudio.functional as AF
 
+from ..audio import world_analysis
+
 SAMPLE_RATES = [8000, 16000, 22050, 24000, 48000]
 
 
@@ -36,10 +38,7 @@ def revoice(x: torch.Tensor, sr: int, pitch: float = 1.0, intonation: float = 1.
     raised to 1 / `breath` (> 1: breathier); `whisper`: no voicing at all, every frame excited
     by WORLD's noise through the same envelope. Same length and rate, peak 0.9."""
     audio = x.double().numpy()
-    f0, times = pyworld.dio(audio, sr, frame_period=frame_ms)
-    f0 = pyworld.stonemask(audio, f0, times, sr)
-    envelope = pyworld.cheaptrick(audio, f0, times, sr)  # (frames, bins)
-    aperiodicity = pyworld.d4c(audio, f0, times, sr)
+    f0, envelope, aperiodicity = world_analysis(audio, sr, frame_ms)  # (frames,), (frames, bins) x 2
     voiced = f0 > 0
     if voiced.any():
         log_f0 = np.log(f0[voiced])

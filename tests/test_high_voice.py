@@ -1,0 +1,60 @@
+"""A voice pitched above the corpus's is heard lowered, its formants kept (audio.lower_high_voice),
+in every door by default (transcribe.Options.high_voice_hz)."""
+import io
+
+import pytest
+import soundfile as sf
+import torch
+
+import seq2seq_asr
+from conftest import vowel
+from seq2seq_asr import audio
+from seq2seq_asr.transcribe import Options
+
+SR = audio.SAMPLE_RATE
+
+
+def _centroid(x: torch.Tensor) -> float:
+    power = torch.fft.rfft(x).abs() ** 2
+    return float((torch.fft.rfftfreq(len(x), 1 / SR) * power).sum() / power.sum())
+
+
+def test_median_f0_finds_the_pitch():
+    assert audio.median_f0(vowel(SR, 120.0)) == pytest.approx(120, rel=0.05)
+    assert audio.median_f0(vowel(SR, 380.0)) == pytest.approx(380, rel=0.05)
+    assert audio.median_f0(torch.zeros(SR)) == 0.0
+
+
+def test_a_high_voice_is_lowered_with_its_formants_and_length_kept():
+    high = vowel(SR, 380.0, seconds=1.0)
+    lowered = audio.lower_high_voice(high)
+    assert lowered.shape == high.shape and torch.isfinite(lowered).all()
+    assert audio.median_f0(lowered) == pytest.approx(audio.LOWERED_VOICE_HZ, rel=0.08)
+    assert float(lowered.abs().max()) == pytest.approx(float(high.abs().max()), rel=1e-3)
+    assert _centroid(lowered) == pytest.approx(_centroid(high), rel=0.25)
+
+
+def test_a_voice_within_the_corpus_range_is_left_alone():
+    low = vowel(SR, 200.0)
+    assert audio.lower_high_voice(low) is low
+    high = vowel(SR, 380.0)
+    assert audio.lower_high_voice(high, above_hz=400.0) is high
+
+
+def _wav(x: torch.Tensor) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, x.numpy(), SR, format="WAV")
+    return buffer.getvalue()
+
+
+def test_the_doors_hear_high_voices_lowered_unless_told_not_to():
+    assert Options().high_voice_hz == audio.HIGH_VOICE_HZ > 0
+    high = _wav(vowel(SR, 380.0, seconds=1.0))
+    on = seq2seq_asr.load(tempos=(), warps=())
+    off = seq2seq_asr.load(tempos=(), warps=(), high_voice_hz=0)
+    lowered, plain = on.features(high)[0], off.features(high)[0]
+    assert lowered.shape == plain.shape and not torch.allclose(lowered, plain, atol=1e-3)
+    low = _wav(vowel(SR, 150.0, seconds=1.0))
+    assert torch.equal(on.features(low)[0], off.features(low)[0])
+    with pytest.raises(ValueError, match="high_voice_hz"):
+        seq2seq_asr.load(high_voice_hz=-1)
