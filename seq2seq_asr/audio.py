@@ -46,10 +46,9 @@ SILENCE_PEAK = 1e-3  # a clip whose loudest sample (after removing DC) is below 
 SOUND_FRAME = 320  # 20 ms frames for the speech check
 SOUND_FLOOR_DB = 35.0  # a frame "has sound" within this many dB of the loudest frame ...
 MIN_SOUND_SECONDS = 0.08  # ... and a clip needs at least this much of such frames (clicks don't)
-# A voice whose median pitch is above HIGH_VOICE_HZ is higher than nearly every voice of the
-# corpus (its highest speakers are at 250-320 Hz); it is heard lowered to LOWERED_VOICE_HZ, a
-# typical female voice of the corpus (lower_high_voice; docs/experiments.md, "High voices
-# heard lower").
+# A voice whose median pitch is above HIGH_VOICE_HZ is higher than 90 % of the corpus's clips
+# (half are below 170 Hz); it is heard lowered to LOWERED_VOICE_HZ, the median of the corpus's
+# female clips (lower_high_voice; docs/experiments.md, "High voices heard lower").
 HIGH_VOICE_HZ = 300.0
 LOWERED_VOICE_HZ = 220.0
 
