@@ -5,6 +5,7 @@ import io
 import pytest
 import soundfile as sf
 import torch
+import torchaudio
 
 import seq2seq_asr
 from conftest import vowel
@@ -19,10 +20,21 @@ def _centroid(x: torch.Tensor) -> float:
     return float((torch.fft.rfftfreq(len(x), 1 / SR) * power).sum() / power.sum())
 
 
-def test_median_f0_finds_the_pitch():
-    assert audio.median_f0(vowel(SR, 120.0)) == pytest.approx(120, rel=0.05)
-    assert audio.median_f0(vowel(SR, 380.0)) == pytest.approx(380, rel=0.05)
-    assert audio.median_f0(torch.zeros(SR)) == 0.0
+@pytest.mark.parametrize("careful", [False, True])
+def test_median_f0_finds_the_pitch(careful):
+    assert audio.median_f0(vowel(SR, 120.0), careful) == pytest.approx(120, rel=0.05)
+    assert audio.median_f0(vowel(SR, 380.0), careful) == pytest.approx(380, rel=0.05)
+    assert audio.median_f0(torch.zeros(SR), careful) == 0.0
+
+
+def test_a_low_voice_on_a_telephone_line_is_not_taken_for_a_high_one():
+    """The fundamental (100 Hz) and the next harmonics filtered out, as a phone line does."""
+    low = vowel(SR, 100.0, seconds=1.0)
+    for _ in range(4):
+        low = torchaudio.functional.highpass_biquad(low, SR, 400.0)
+    assert audio.median_f0(low) > 300  # DIO alone is misled
+    assert audio.median_f0(low, careful=True) < 150
+    assert audio.lower_high_voice(low) is low
 
 
 def test_a_high_voice_is_lowered_with_its_formants_and_length_kept():
