@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from seq2seq_asr import checkpoint  # noqa: E402
-from seq2seq_asr.audio import HIGH_VOICE_HZ, MAX_SECONDS, features_or_error  # noqa: E402
+from seq2seq_asr.audio import MAX_SECONDS, features_or_error  # noqa: E402
 from seq2seq_asr.data import pad_feats  # noqa: E402
 from seq2seq_asr.decoding import _ctc_log_probs, grammar_for  # noqa: E402
 from seq2seq_asr.transcribe import Options, _changed, _decode_batched, readings as readings_of  # noqa: E402
@@ -75,7 +75,7 @@ def main(csv_path, model_path, limit, threads, pool, save):
     feats, refs = [], []
     for row in rows:
         f, error = features_or_error(str(Path(csv_path).parent / row["filename"]), MAX_SECONDS,
-                                     model.config.floor_db, high_voice_hz=HIGH_VOICE_HZ)
+                                     model.config.floor_db)
         if f is not None:
             feats.append(f)
             refs.append(int(row["transcription"]))

@@ -15,7 +15,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import seq2seq_asr  # noqa: E402
 from normalizer.table import read_csv  # noqa: E402
-from seq2seq_asr.audio import HOP, SAMPLE_RATE  # noqa: E402
+from seq2seq_asr.audio import HIGH_VOICE_HZ, HOP, SAMPLE_RATE  # noqa: E402
 from seq2seq_asr.transcribe import DEFAULT_MODEL, TEMPOS, WARPS, Options, decode_features  # noqa: E402
 
 
@@ -24,10 +24,13 @@ from seq2seq_asr.transcribe import DEFAULT_MODEL, TEMPOS, WARPS, Options, decode
 @click.option("--model", "model_path", default=DEFAULT_MODEL, type=click.Path(path_type=Path))
 @click.option("--clips", default=300, show_default=True)
 @click.option("--batch-size", default=32, show_default=True)
-def main(csv_path, model_path, clips, batch_size):
+@click.option("--high-voice-hz", default=0.0, show_default=True,
+              help=f"Voices pitched above this are heard lowered ({HIGH_VOICE_HZ:g}; 0: never, as by "
+                   "default); part of the features' time.")
+def main(csv_path, model_path, clips, batch_size, high_voice_hz):
     torch.set_num_threads(1)
     paths = [csv_path.parent / f for f in read_csv(csv_path).column("filename")[:clips]]
-    model = seq2seq_asr.load(model_path)
+    model = seq2seq_asr.load(model_path, high_voice_hz=high_voice_hz)
     size_mb = model_path.stat().st_size / 2**20
     params = sum(p.numel() for p in model.recognizer.parameters())
     read = lambda path: model.features(path)[0]  # noqa: E731  (frames, n_mels) or None

@@ -20,8 +20,8 @@ from normalizer.cli import EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, Unusable
 
 from . import api
 from .checkpoint import CheckpointError
-from .transcribe import (DEFAULT_GENDER_MODEL, DEFAULT_MODEL, HIGH_VOICE_HZ, TEMPO_RANGE, TEMPOS, WARP_RANGE,
-                         WARPS, Result)
+from .audio import HIGH_VOICE_HZ
+from .transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPO_RANGE, TEMPOS, WARP_RANGE, WARPS, Result
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".aifc",
                     ".au", ".snd", ".caf", ".w64", ".rf64", ".voc"}
@@ -88,10 +88,10 @@ class Factors(click.ParamType):
 def search_options(f):
     """--tempos and --warps: how a doubtful clip is read again; --high-voice-hz: which voices are
     heard lowered (transcribe.Options)."""
-    f = click.option("--high-voice-hz", default=HIGH_VOICE_HZ, show_default=True,
-                     type=click.FloatRange(0, 2000),
-                     help="A voice whose median pitch is above this is heard lowered, its "
-                          "formants kept; 0: never.")(f)
+    f = click.option("--high-voice-hz", default=0.0, show_default=True, type=click.FloatRange(0, 2000),
+                     help=f"A voice whose median pitch is above this is heard lowered, its formants "
+                          f"kept ({HIGH_VOICE_HZ:g}: voices higher than 90 % of the corpus's); 0: never. "
+                          "Costs time on every clip.")(f)
     f = click.option("--warps", default=",".join(map(str, WARPS)) or "none", show_default=True,
                      type=Factors(*WARP_RANGE),
                      help="Vocal tract warps a doubtful clip is read again at, in turn, each at every "
