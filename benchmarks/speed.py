@@ -15,7 +15,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import seq2seq_asr  # noqa: E402
 from normalizer.table import read_csv  # noqa: E402
-from seq2seq_asr.audio import HIGH_VOICE_HZ, HOP, SAMPLE_RATE  # noqa: E402
+from seq2seq_asr.audio import HIGH_VOICE_HZ, HOP, MAX_SECONDS, SAMPLE_RATE, lowered_features  # noqa: E402
 from seq2seq_asr.transcribe import DEFAULT_MODEL, TEMPOS, WARPS, Options, decode_features  # noqa: E402
 
 
@@ -25,8 +25,8 @@ from seq2seq_asr.transcribe import DEFAULT_MODEL, TEMPOS, WARPS, Options, decode
 @click.option("--clips", default=300, show_default=True)
 @click.option("--batch-size", default=32, show_default=True)
 @click.option("--high-voice-hz", default=0.0, show_default=True,
-              help=f"Voices pitched above this are heard lowered ({HIGH_VOICE_HZ:g}; 0: never, as by "
-                   "default); part of the features' time.")
+              help=f"Doubtful clips pitched above this are heard lowered ({HIGH_VOICE_HZ:g}; 0: never, "
+                   "as by default); part of the decoding time.")
 def main(csv_path, model_path, clips, batch_size, high_voice_hz):
     torch.set_num_threads(1)
     paths = [csv_path.parent / f for f in read_csv(csv_path).column("filename")[:clips]]
@@ -37,7 +37,8 @@ def main(csv_path, model_path, clips, batch_size, high_voice_hz):
     warm = [f for f in map(read, paths[:8]) if f is not None]
     decode_features(model.recognizer, model.vocab, warm, Options(batch_size=batch_size, tempos=()))
     start = time.perf_counter()
-    feats = [f for f in map(read, paths) if f is not None]
+    kept = [(p, f) for p, f in zip(paths, map(read, paths)) if f is not None]
+    feats = [f for _, f in kept]
     read_s = time.perf_counter() - start
     audio_s = sum(len(f) for f in feats) * HOP / SAMPLE_RATE
     print(f"model {model_path}: {params / 1e6:.2f} M parameters, {size_mb:.1f} MB; "
@@ -50,7 +51,10 @@ def main(csv_path, model_path, clips, batch_size, high_voice_hz):
             ("the same and at other warps (default)", 4, 0.3, TEMPOS, WARPS)]:
         start = time.perf_counter()
         hyps = decode_features(model.recognizer, model.vocab, feats,
-                               Options(beam, ctc, batch_size, tempos=tempos, warps=warps))
+                               Options(beam, ctc, batch_size, tempos=tempos, warps=warps,
+                                       high_voice_hz=high_voice_hz),
+                               lambda i: lowered_features(kept[i][0], MAX_SECONDS, model.recognizer.config.floor_db,
+                                                          high_voice_hz))
         dec_s = time.perf_counter() - start
         if not tempos:
             plain = hyps  # read once: which clips the default reads again

@@ -58,12 +58,15 @@ class Model:
         """One input -> ((frames, n_mels), None) or (None, why it cannot be transcribed).
         With decode(), the two halves of transcribe() for callers that batch themselves."""
         return read_features(self._source(audio, sample_rate), max_seconds,
-                             self.recognizer.config.floor_db, high_voice_hz=self.options.high_voice_hz)
+                             self.recognizer.config.floor_db)
 
-    def decode(self, names: list[str], feats: list[torch.Tensor]) -> list[Result]:
-        """Features from features() -> Results, decoded together in batches."""
+    def decode(self, names: list[str], feats: list[torch.Tensor], audio: list | None = None,
+               sample_rate: int | None = None) -> list[Result]:
+        """Features from features() -> Results, decoded together in batches. audio: the inputs
+        the features came from, for a doubtful high voice to be heard lowered (high_voice_hz)."""
+        sources = None if audio is None else [self._source(a, sample_rate) for a in audio]
         return results_from_features(self.recognizer, self.vocab, names, feats, [None] * len(feats),
-                                     self.options, self.gender_classifier)
+                                     self.options, self.gender_classifier, sources)
 
     @staticmethod
     def _source(audio, sample_rate: int | None) -> Source:
@@ -94,7 +97,7 @@ def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
     tract `warps` (1.1: formants 10 % higher) with every tempo, until a reading is sure, the
     surest reading kept; tempos=() and warps=() for a single reading. high_voice_hz > 0 (300 is
     audio.HIGH_VOICE_HZ): a voice pitched above it is heard lowered, its formants kept
-    (audio.lower_high_voice; off by default: it costs time on every clip).
+    (audio.lower_high_voice; off by default for now).
     Raises CheckpointError (a ValueError) with a one-line reason for an unusable file."""
     if threads:
         torch.set_num_threads(threads)

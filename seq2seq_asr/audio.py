@@ -14,6 +14,7 @@ smooth_bands: (frames, n_mels) -> the same blurred across mel bands (pitch harmo
 median_f0:    (time,) -> the median pitch of its voiced frames, Hz
 lower_high_voice: (time,) -> the same, a voice pitched higher than the corpus's resynthesized
               lower through the WORLD vocoder, formants and timing kept
+lowered_features: audio -> (frames, n_mels) of it so lowered, or None when its voice is not high
 
 Whatever cannot be transcribed raises AudioError with a plain reason. The length is checked
 from the file header before anything is decoded, at most MAX_SECONDS are ever read, and
@@ -248,25 +249,33 @@ def _finite(feats: torch.Tensor) -> torch.Tensor:
 
 
 def features(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0,
-             raw: bool = False, high_voice_hz: float = 0.0) -> torch.Tensor:
-    """Audio -> (frames, n_mels): log_mel, or with raw=True log_mel_power. high_voice_hz > 0:
-    a voice pitched higher than that is heard lowered first (lower_high_voice)."""
+             raw: bool = False) -> torch.Tensor:
+    """Audio -> (frames, n_mels): log_mel, or with raw=True log_mel_power."""
     audio = load_audio(source, max_seconds)
-    if high_voice_hz:
-        audio = lower_high_voice(audio, high_voice_hz)
     return _finite(log_mel_power(audio)) if raw else log_mel(audio, floor_db)
 
 
 def features_or_error(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0,
-                      raw: bool = False, high_voice_hz: float = 0.0
-                      ) -> tuple[torch.Tensor | None, str | None]:
+                      raw: bool = False) -> tuple[torch.Tensor | None, str | None]:
     """Audio -> ((frames, n_mels), None), or (None, why it cannot be used)."""
     try:
-        return features(source, max_seconds, floor_db, raw, high_voice_hz), None
+        return features(source, max_seconds, floor_db, raw), None
     except AudioError as e:
         return None, str(e)
     except MemoryError:
         return None, "out of memory while reading"
+
+
+def lowered_features(source: AudioSource, max_seconds: float = MAX_SECONDS, floor_db: float = 0.0,
+                     above_hz: float = HIGH_VOICE_HZ) -> torch.Tensor | None:
+    """Audio -> (frames, n_mels) log_mel of it with its voice lowered (lower_high_voice), or None
+    when the voice is not pitched above `above_hz` or the audio cannot be read."""
+    try:
+        audio = load_audio(source, max_seconds)
+        lowered = lower_high_voice(audio, above_hz)
+        return None if lowered is audio else log_mel(lowered, floor_db)
+    except (AudioError, MemoryError):
+        return None
 
 
 def spec_augment(feats: torch.Tensor, generator: torch.Generator, freq_masks: int = 2,

@@ -89,9 +89,9 @@ def search_options(f):
     """--tempos and --warps: how a doubtful clip is read again; --high-voice-hz: which voices are
     heard lowered (transcribe.Options)."""
     f = click.option("--high-voice-hz", default=0.0, show_default=True, type=click.FloatRange(0, 2000),
-                     help=f"A voice whose median pitch is above this is heard lowered, its formants "
-                          f"kept ({HIGH_VOICE_HZ:g}: voices higher than 90 % of the corpus's); 0: never. "
-                          "Costs time on every clip.")(f)
+                     help=f"A doubtful clip whose voice's median pitch is above this is heard lowered, "
+                          f"its formants kept ({HIGH_VOICE_HZ:g}: voices higher than 90 % of the corpus's); "
+                          "0: never.")(f)
     f = click.option("--warps", default=",".join(map(str, WARPS)) or "none", show_default=True,
                      type=Factors(*WARP_RANGE),
                      help="Vocal tract warps a doubtful clip is read again at, in turn, each at every "

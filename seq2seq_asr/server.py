@@ -48,9 +48,9 @@ class Batcher:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode")
         self.task: asyncio.Task | None = None
 
-    async def decode(self, name: str, feats) -> Result:
+    async def decode(self, name: str, feats, audio) -> Result:
         future = asyncio.get_running_loop().create_future()
-        await self.queue.put((name, feats, future))
+        await self.queue.put((name, feats, audio, future))
         return await future
 
     async def run(self) -> None:
@@ -63,10 +63,10 @@ class Batcher:
                     batch.append(await asyncio.wait_for(self.queue.get(), deadline - loop.time()))
                 except TimeoutError:
                     break
-            names, feats, futures = zip(*batch)
+            names, feats, audio, futures = zip(*batch)
             try:
                 results = await loop.run_in_executor(self.executor, self.model.decode, list(names),
-                                                     list(feats))
+                                                     list(feats), list(audio))
             except Exception as e:  # noqa: BLE001 - every waiting request gets the failure
                 results = [Result(n, error=f"the model failed ({type(e).__name__})") for n in names]
             for future, result in zip(futures, results):
@@ -138,7 +138,7 @@ def create_app(model: Model, limits: Limits = Limits()) -> FastAPI:
         feats, error = await run_in_threadpool(model.features, audio, None, limits.max_seconds)
         if error:
             return JSONResponse({"detail": error}, 422)
-        result = await batcher.decode("<upload>", feats)
+        result = await batcher.decode("<upload>", feats, audio)
         if result.error:
             return JSONResponse({"detail": result.error}, 422)
         answer = {"number": result.number, "words": result.words, "confidence": result.confidence}

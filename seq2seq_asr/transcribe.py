@@ -8,14 +8,14 @@ a model that fails on it becomes a Result with `error` set, and every other inpu
 """
 import math
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .audio import MAX_SECONDS, Array, features_or_error, stretch, vtlp
+from .audio import MAX_SECONDS, Array, features_or_error, lowered_features, stretch, vtlp
 from .data import pad_feats
 from .decoding import beam_search, greedy_decode
 
@@ -59,8 +59,9 @@ class Options:
     features slowed down or sped up, audio.stretch), each of `warps` (its formants moved,
     audio.vtlp) and each pair of the two, in the order of `readings`, until a reading is as
     sure as retry_below, and the most confident reading kept (() and () turn this off); answers
-    with a confidence below min_confidence then become a "low confidence" error. A voice pitched
-    above high_voice_hz is heard lowered (audio.lower_high_voice; 0: never)."""
+    with a confidence below min_confidence then become a "low confidence" error. A doubtful
+    clip whose voice is pitched above high_voice_hz is first heard lowered, and read from there
+    on so (audio.lower_high_voice; 0: never)."""
     beam: int = 4
     ctc_weight: float = 0.3
     batch_size: int = 32
@@ -68,7 +69,7 @@ class Options:
     tempos: tuple[float, ...] = TEMPOS
     warps: tuple[float, ...] = WARPS
     retry_below: float = 0.8
-    high_voice_hz: float = 0.0  # HIGH_VOICE_HZ (300) reads high voices far better, at a cost
+    high_voice_hz: float = 0.0  # audio.HIGH_VOICE_HZ (300) reads high voices far better
 
 
 Source = str | Path | bytes | Array
@@ -78,15 +79,14 @@ read_features = features_or_error
 
 
 class _Inputs(Dataset):
-    def __init__(self, sources: Sequence[Source], floor_db: float, high_voice_hz: float):
-        self.sources, self.floor_db, self.high_voice_hz = sources, floor_db, high_voice_hz
+    def __init__(self, sources: Sequence[Source], floor_db: float):
+        self.sources, self.floor_db = sources, floor_db
 
     def __len__(self) -> int:
         return len(self.sources)
 
     def __getitem__(self, i: int):
-        return (i, *read_features(self.sources[i], MAX_SECONDS, self.floor_db,
-                                  high_voice_hz=self.high_voice_hz))
+        return (i, *read_features(self.sources[i], MAX_SECONDS, self.floor_db))
 
 
 def _as_list(items):
@@ -108,12 +108,25 @@ def readings(options: Options) -> list[tuple[float, float]]:
 
 
 @torch.no_grad()
-def decode_features(model, vocab, feats: list[torch.Tensor], options: Options = Options()) -> list:
+def decode_features(model, vocab, feats: list[torch.Tensor], options: Options = Options(),
+                    relisten: Callable[[int], torch.Tensor | None] | None = None) -> list:
     """[(frames, n_mels)] -> [Hypothesis, or an error string]. A clip whose reading is less
     confident than options.retry_below is read again at each pair of `readings(options)` in turn
-    until one reading is as sure as retry_below, and the most confident of its readings kept."""
+    until one reading is as sure as retry_below, and the most confident of its readings kept.
+    relisten(i), when given and options.high_voice_hz is set: clip i's features with its voice
+    lowered, or None when it is not high; a doubtful clip so lowered is read that way first,
+    and every later reading starts from it."""
     out = _decode_batched(model, vocab, feats, options)
     doubtful = [i for i, h in enumerate(out) if not isinstance(h, str) and h.confidence < options.retry_below]
+    if relisten is not None and options.high_voice_hz and doubtful:
+        feats = list(feats)
+        lowered = [(i, f) for i in doubtful if (f := relisten(i)) is not None]
+        again = _decode_batched(model, vocab, [f for _, f in lowered], options)
+        for (i, f), h in zip(lowered, again):
+            feats[i] = f
+            if not isinstance(h, str) and h.confidence > out[i].confidence:
+                out[i] = h
+        doubtful = [i for i in doubtful if out[i].confidence < options.retry_below]
     for tempo, warp in readings(options):
         if not doubtful:
             break
@@ -178,13 +191,19 @@ def predict_gender(model, feats: list[torch.Tensor], batch_size: int = 64) -> li
 
 
 def results_from_features(model, vocab, names: list[str], feats: list, errors: list,
-                          options: Options = Options(), gender_model=None) -> list[Result]:
+                          options: Options = Options(), gender_model=None,
+                          sources: Sequence[Source] | None = None) -> list[Result]:
     """Per input its name, (frames, n_mels) features or None, and the error that made them None
-    -> Results in the same order, the features decoded in batches."""
+    -> Results in the same order, the features decoded in batches. sources: the inputs
+    themselves, read again where a doubtful clip's voice is to be heard lowered."""
     results = [Result(name, error=e) for name, e in zip(names, errors)]
     good = [k for k, f in enumerate(feats) if f is not None]
     feats = [feats[k] for k in good]
-    for k, h in zip(good, decode_features(model, vocab, feats, options)):
+    relisten = None
+    if sources is not None:
+        def relisten(i: int) -> torch.Tensor | None:
+            return lowered_features(sources[good[i]], MAX_SECONDS, model.config.floor_db, options.high_voice_hz)
+    for k, h in zip(good, decode_features(model, vocab, feats, options, relisten)):
         r = results[k]
         if isinstance(h, str):
             r.error = h
@@ -207,7 +226,7 @@ def stream(model, vocab, sources: Sequence[Source], options: Options = Options()
     if workers is None:
         workers = 1 if len(sources) > options.batch_size else 0
     per_load = 16
-    loader = DataLoader(_Inputs(sources, model.config.floor_db, options.high_voice_hz), batch_size=per_load, collate_fn=_as_list,
+    loader = DataLoader(_Inputs(sources, model.config.floor_db), batch_size=per_load, collate_fn=_as_list,
                         worker_init_fn=_worker_init, num_workers=workers,
                         prefetch_factor=max(chunk // per_load, 2) if workers else None)
     buffer: list = []
@@ -224,4 +243,4 @@ def _decode_items(model, vocab, sources, items, options, gender_model) -> list[R
     """items [(index into sources, feats or None, error or None)] -> Results in that order."""
     return results_from_features(model, vocab, [_name(sources[i]) for i, _, _ in items],
                                  [f for _, f, _ in items], [e for _, _, e in items], options,
-                                 gender_model)
+                                 gender_model, [sources[i] for i, _, _ in items])

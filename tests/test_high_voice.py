@@ -59,14 +59,53 @@ def _wav(x: torch.Tensor) -> bytes:
     return buffer.getvalue()
 
 
-def test_the_doors_hear_high_voices_lowered_when_asked():
-    assert Options().high_voice_hz == 0  # off by default: it costs time on every clip
-    high = _wav(vowel(SR, 380.0, seconds=1.0))
-    on = seq2seq_asr.load(tempos=(), warps=(), high_voice_hz=audio.HIGH_VOICE_HZ)
-    off = seq2seq_asr.load(tempos=(), warps=())
-    lowered, plain = on.features(high)[0], off.features(high)[0]
+def test_lowered_features_only_for_a_high_voice():
+    high, low = _wav(vowel(SR, 380.0, seconds=1.0)), _wav(vowel(SR, 150.0, seconds=1.0))
+    lowered = audio.lowered_features(high, floor_db=60.0)
+    plain = audio.features(high, floor_db=60.0)
     assert lowered.shape == plain.shape and not torch.allclose(lowered, plain, atol=1e-3)
-    low = _wav(vowel(SR, 150.0, seconds=1.0))
-    assert torch.equal(on.features(low)[0], off.features(low)[0])
+    assert audio.lowered_features(low, floor_db=60.0) is None
+    assert audio.lowered_features(b"not audio") is None
+
+
+def test_a_doubtful_high_voice_is_read_lowered_and_a_sure_one_is_not(monkeypatch):
+    """decode_features asks relisten only for doubtful clips, only when high_voice_hz is set, and
+    keeps the surer reading; later readings start from the lowered features."""
+    from seq2seq_asr import transcribe
+    from seq2seq_asr.decoding import Hypothesis
+
+    def fake(model, vocab, feats, options):  # confidence: the features' first value
+        return [Hypothesis(["один"], 1, float(f[0, 0]), 0.0) for f in feats]
+
+    monkeypatch.setattr(transcribe, "_decode_batched", fake)
+    feats = [torch.full((50, 64), 0.3), torch.full((50, 64), 0.95), torch.full((50, 64), 0.3)]
+    asked = []
+
+    def relisten(i):
+        asked.append(i)
+        return torch.full((50, 64), 0.9) if i == 0 else None
+
+    on = Options(tempos=(), warps=(), high_voice_hz=300.0)
+    out = transcribe.decode_features(None, None, feats, on, relisten)
+    assert asked == [0, 2] and [h.confidence for h in out] == pytest.approx([0.9, 0.95, 0.3])
+    asked.clear()
+    transcribe.decode_features(None, None, feats, Options(tempos=(), warps=()), relisten)
+    assert asked == []
+
+
+def test_the_doors_hear_a_doubtful_high_voice_lowered_when_asked(monkeypatch):
+    from seq2seq_asr import transcribe
+    assert Options().high_voice_hz == 0  # off by default for now
+    asked = []
+    real = transcribe.lowered_features
+    monkeypatch.setattr(transcribe, "lowered_features", lambda s, *a: asked.append(s) or real(s, *a))
+    high = _wav(vowel(SR, 380.0, seconds=1.0))  # no number in it: the model is not sure of it
+    seq2seq_asr.load(tempos=(), warps=()).transcribe(high)
+    assert asked == []
+    model = seq2seq_asr.load(tempos=(), warps=(), high_voice_hz=audio.HIGH_VOICE_HZ)
+    assert model.transcribe(high).ok and asked == [high]
+    feats = model.features(high)[0]
+    model.decode(["a"], [feats], audio=[high])  # the door the HTTP service uses
+    assert asked == [high, high]
     with pytest.raises(ValueError, match="high_voice_hz"):
         seq2seq_asr.load(high_voice_hz=-1)
