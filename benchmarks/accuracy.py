@@ -86,7 +86,7 @@ def main(csv_path, model_path, beam, ctc_weight, tempos, warps, high_voice_hz, l
     per_speaker = {s: score([p for p, t in zip(pairs, speakers) if t == s]) for s in sorted(set(speakers))}
     print(f"model {model_path}, {csv_path}, beam {beam}, ctc weight {ctc_weight}, "
           f"tempos {','.join(map(str, tempos)) or 'none'}, warps {','.join(map(str, warps)) or 'none'}, "
-          f"high voices lowered above {high_voice_hz:g} Hz\n")
+          f"high voices lowered: {f'above {high_voice_hz:g} Hz' if high_voice_hz else 'no'}\n")
     print("| speaker | clips | exact % | digit CER % |\n|---|---|---|---|")
     for name, s in [*per_speaker.items(), ("**all**", overall)]:
         print(f"| {name} | {s['clips']} | {s['exact']:.2f} | {s['cer']:.2f} |")

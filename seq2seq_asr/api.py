@@ -96,8 +96,8 @@ def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
     again at each of `tempos` (0.8: slowed to 0.8 times its speed), then at each of the vocal
     tract `warps` (1.1: formants 10 % higher) with every tempo, until a reading is sure, the
     surest reading kept; tempos=() and warps=() for a single reading. high_voice_hz > 0 (300 is
-    audio.HIGH_VOICE_HZ): a voice pitched above it is heard lowered, its formants kept
-    (audio.lower_high_voice; off by default for now).
+    audio.HIGH_VOICE_HZ): a doubtful clip whose voice is pitched above it is first heard lowered,
+    its formants kept (audio.lower_high_voice; off by default for now).
     Raises CheckpointError (a ValueError) with a one-line reason for an unusable file."""
     if threads:
         torch.set_num_threads(threads)
