@@ -15,7 +15,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import seq2seq_asr  # noqa: E402
 from normalizer.table import read_csv  # noqa: E402
-from seq2seq_asr.audio import HIGH_VOICE_HZ, HOP, MAX_SECONDS, SAMPLE_RATE, lowered_features  # noqa: E402
+from seq2seq_asr.audio import HIGH_VOICE_HZ, HOP, SAMPLE_RATE  # noqa: E402
 from seq2seq_asr.transcribe import DEFAULT_MODEL, TEMPOS, WARPS, Options, decode_features  # noqa: E402
 
 
@@ -53,8 +53,7 @@ def main(csv_path, model_path, clips, batch_size, high_voice_hz):
         hyps = decode_features(model.recognizer, model.vocab, feats,
                                Options(beam, ctc, batch_size, tempos=tempos, warps=warps,
                                        high_voice_hz=high_voice_hz),
-                               lambda i: lowered_features(kept[i][0], MAX_SECONDS, model.recognizer.config.floor_db,
-                                                          high_voice_hz))
+                               [p for p, _ in kept])
         dec_s = time.perf_counter() - start
         if not tempos:
             plain = hyps  # read once: which clips the default reads again

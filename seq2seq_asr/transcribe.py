@@ -8,7 +8,7 @@ a model that fails on it becomes a Result with `error` set, and every other inpu
 """
 import math
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -109,18 +109,20 @@ def readings(options: Options) -> list[tuple[float, float]]:
 
 @torch.no_grad()
 def decode_features(model, vocab, feats: list[torch.Tensor], options: Options = Options(),
-                    relisten: Callable[[int], torch.Tensor | None] | None = None) -> list:
+                    sources: Sequence[Source] | None = None) -> list:
     """[(frames, n_mels)] -> [Hypothesis, or an error string]. A clip whose reading is less
     confident than options.retry_below is read again at each pair of `readings(options)` in turn
     until one reading is as sure as retry_below, and the most confident of its readings kept.
-    relisten(i), when given and options.high_voice_hz is set: clip i's features with its voice
-    lowered, or None when it is not high; a doubtful clip so lowered is read that way first,
-    and every later reading starts from it."""
+    sources, the inputs the features came from, when given and options.high_voice_hz is set: a
+    doubtful clip whose voice is pitched higher is read again from its source with the voice
+    lowered (audio.lowered_features), that reading first, and every later reading starts from it."""
     out = _decode_batched(model, vocab, feats, options)
     doubtful = [i for i, h in enumerate(out) if not isinstance(h, str) and h.confidence < options.retry_below]
-    if relisten is not None and options.high_voice_hz and doubtful:
+    if sources is not None and options.high_voice_hz and doubtful:
         feats = list(feats)
-        lowered = [(i, f) for i in doubtful if (f := relisten(i)) is not None]
+        lowered = [(i, f) for i in doubtful
+                   if (f := lowered_features(sources[i], MAX_SECONDS, model.config.floor_db,
+                                             options.high_voice_hz)) is not None]
         again = _decode_batched(model, vocab, [f for _, f in lowered], options)
         for (i, f), h in zip(lowered, again):
             feats[i] = f
@@ -199,11 +201,8 @@ def results_from_features(model, vocab, names: list[str], feats: list, errors: l
     results = [Result(name, error=e) for name, e in zip(names, errors)]
     good = [k for k, f in enumerate(feats) if f is not None]
     feats = [feats[k] for k in good]
-    relisten = None
-    if sources is not None:
-        def relisten(i: int) -> torch.Tensor | None:
-            return lowered_features(sources[good[i]], MAX_SECONDS, model.config.floor_db, options.high_voice_hz)
-    for k, h in zip(good, decode_features(model, vocab, feats, options, relisten)):
+    kept = None if sources is None else [sources[k] for k in good]
+    for k, h in zip(good, decode_features(model, vocab, feats, options, kept)):
         r = results[k]
         if isinstance(h, str):
             r.error = h

@@ -1,6 +1,7 @@
 """A voice pitched above the corpus's is heard lowered, its formants kept (audio.lower_high_voice),
 in every door that is asked to (transcribe.Options.high_voice_hz)."""
 import io
+from types import SimpleNamespace
 
 import pytest
 import soundfile as sf
@@ -69,8 +70,8 @@ def test_lowered_features_only_for_a_high_voice():
 
 
 def test_a_doubtful_high_voice_is_read_lowered_and_a_sure_one_is_not(monkeypatch):
-    """decode_features asks relisten only for doubtful clips, only when high_voice_hz is set, and
-    keeps the surer reading; later readings start from the lowered features."""
+    """decode_features reads a source again only for doubtful clips, only when high_voice_hz is
+    set, and keeps the surer reading; later readings start from the lowered features."""
     from seq2seq_asr import transcribe
     from seq2seq_asr.decoding import Hypothesis
 
@@ -81,15 +82,17 @@ def test_a_doubtful_high_voice_is_read_lowered_and_a_sure_one_is_not(monkeypatch
     feats = [torch.full((50, 64), 0.3), torch.full((50, 64), 0.95), torch.full((50, 64), 0.3)]
     asked = []
 
-    def relisten(i):
-        asked.append(i)
-        return torch.full((50, 64), 0.9) if i == 0 else None
+    def lowered(source, *_):
+        asked.append(source)
+        return torch.full((50, 64), 0.9) if source == 0 else None
 
+    monkeypatch.setattr(transcribe, "lowered_features", lowered)
+    model = SimpleNamespace(config=SimpleNamespace(floor_db=60.0))
     on = Options(tempos=(), warps=(), high_voice_hz=300.0)
-    out = transcribe.decode_features(None, None, feats, on, relisten)
+    out = transcribe.decode_features(model, None, feats, on, [0, 1, 2])
     assert asked == [0, 2] and [h.confidence for h in out] == pytest.approx([0.9, 0.95, 0.3])
     asked.clear()
-    transcribe.decode_features(None, None, feats, Options(tempos=(), warps=()), relisten)
+    transcribe.decode_features(model, None, feats, Options(tempos=(), warps=()), [0, 1, 2])
     assert asked == []
 
 

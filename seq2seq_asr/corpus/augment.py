@@ -6,8 +6,8 @@ What a recipe can do, spanning how people speak and how their audio arrives: a n
 from the engine's through the WORLD vocoder (pitch level, intonation range, formants and
 breathiness changed, and the engine's own excitation replaced by WORLD's), a whisper (WORLD
 with no voicing), speed (tempo and pitch together), tempo alone (0.6-1.7, phase vocoder), pitch
-alone, random EQ and spectral tilt, noise, a synthetic room, babble (other clips mixed low; generate.py supplies them),
-telephone band at 8 kHz, a random low-pass, leading/trailing silence, and the codec the file is
+alone, random EQ and spectral tilt, noise, a synthetic room, babble (other clips mixed low;
+generate.py supplies them), telephone band at 8 kHz, a random low-pass, leading/trailing silence, and the codec the file is
 stored with (generate.py writes it): PCM, G.711 mu-law or A-law, GSM 06.10, mp3 at 8-64 kbit/s,
 or Opus.
 """

@@ -233,7 +233,8 @@ def write_clip(clip: Clip, audio: np.ndarray, sr: int, root: Path, strength: flo
 def _work(args) -> list[dict]:
     clips, root, strength, revoice, whisper = args
     torch.set_num_threads(1)
-    return [write_clip(c, a, sr, root, strength, revoice, whisper) for c, (a, sr) in zip(clips, synthesize(clips))]
+    return [write_clip(c, a, sr, root, strength, revoice, whisper)
+            for c, (a, sr) in zip(clips, synthesize(clips))]
 
 
 def generate(root: Path, counts: dict[str, int], seed: int = 0, jobs: int = 2,
