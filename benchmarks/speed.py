@@ -24,9 +24,9 @@ from seq2seq_asr.transcribe import DEFAULT_MODEL, TEMPOS, WARPS, Options, decode
 @click.option("--model", "model_path", default=DEFAULT_MODEL, type=click.Path(path_type=Path))
 @click.option("--clips", default=300, show_default=True)
 @click.option("--batch-size", default=32, show_default=True)
-@click.option("--high-voice-hz", default=0.0, show_default=True,
-              help=f"Doubtful clips pitched above this are heard lowered ({HIGH_VOICE_HZ:g}; 0: never, "
-                   "as by default); part of the decoding time.")
+@click.option("--high-voice-hz", default=HIGH_VOICE_HZ, show_default=True,
+              help="Doubtful clips pitched above this are heard lowered, as by default (0: never); "
+                   "part of the decoding time.")
 def main(csv_path, model_path, clips, batch_size, high_voice_hz):
     torch.set_num_threads(1)
     paths = [csv_path.parent / f for f in read_csv(csv_path).column("filename")[:clips]]

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from . import checkpoint
-from .audio import MAX_SECONDS
+from .audio import HIGH_VOICE_HZ, MAX_SECONDS
 from .transcribe import (DEFAULT_GENDER_MODEL, DEFAULT_MODEL, TEMPO_RANGE, TEMPOS, WARP_RANGE, WARPS,
                          Array, Options, Result, Source, read_features, results_from_features, stream)
 
@@ -90,14 +90,14 @@ def save_ensemble(path: str | Path, members: Sequence[str | Path]) -> None:
 def load(path: str | Path | None = None, *, gender: bool | str | Path = False,
          beam: int = 4, ctc_weight: float = 0.3, min_confidence: float = 0.0,
          tempos: Sequence[float] = TEMPOS, warps: Sequence[float] = WARPS,
-         high_voice_hz: float = 0.0, threads: int | None = None) -> Model:
+         high_voice_hz: float = HIGH_VOICE_HZ, threads: int | None = None) -> Model:
     """A ready Model: the shipped recognizer by default or the checkpoint at `path`;
     gender=True adds the shipped gender classifier (or give its path). A doubtful clip is read
     again at each of `tempos` (0.8: slowed to 0.8 times its speed), then at each of the vocal
     tract `warps` (1.1: formants 10 % higher) with every tempo, until a reading is sure, the
-    surest reading kept; tempos=() and warps=() for a single reading. high_voice_hz > 0 (300 is
-    audio.HIGH_VOICE_HZ): a doubtful clip whose voice is pitched above it is first heard lowered,
-    its formants kept (audio.lower_high_voice; off by default for now).
+    surest reading kept; tempos=() and warps=() for a single reading. A doubtful clip whose voice
+    is pitched above high_voice_hz (audio.HIGH_VOICE_HZ, 300 Hz) is first heard lowered, its
+    formants kept (audio.lower_high_voice); high_voice_hz=0: never.
     Raises CheckpointError (a ValueError) with a one-line reason for an unusable file."""
     if threads:
         torch.set_num_threads(threads)

@@ -88,9 +88,9 @@ class Factors(click.ParamType):
 def search_options(f):
     """--tempos and --warps: how a doubtful clip is read again; --high-voice-hz: which voices are
     heard lowered (transcribe.Options)."""
-    f = click.option("--high-voice-hz", default=0.0, show_default=True, type=click.FloatRange(0, 2000),
-                     help=f"A doubtful clip whose voice's median pitch is above this is heard lowered, "
-                          f"its formants kept ({HIGH_VOICE_HZ:g}: voices higher than 90 % of the corpus's); "
+    f = click.option("--high-voice-hz", default=HIGH_VOICE_HZ, show_default=True, type=click.FloatRange(0, 2000),
+                     help="A doubtful clip whose voice's median pitch is above this is heard lowered, "
+                          "its formants kept (the default: voices higher than 90 % of the corpus's); "
                           "0: never.")(f)
     f = click.option("--warps", default=",".join(map(str, WARPS)) or "none", show_default=True,
                      type=Factors(*WARP_RANGE),

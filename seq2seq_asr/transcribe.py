@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .audio import MAX_SECONDS, Array, features_or_error, lowered_features, stretch, vtlp
+from .audio import HIGH_VOICE_HZ, MAX_SECONDS, Array, features_or_error, lowered_features, stretch, vtlp
 from .data import pad_feats
 from .decoding import beam_search, greedy_decode
 
@@ -69,7 +69,7 @@ class Options:
     tempos: tuple[float, ...] = TEMPOS
     warps: tuple[float, ...] = WARPS
     retry_below: float = 0.8
-    high_voice_hz: float = 0.0  # audio.HIGH_VOICE_HZ (300) reads high voices far better
+    high_voice_hz: float = HIGH_VOICE_HZ  # 300 Hz, above 90 % of the corpus's voices
 
 
 Source = str | Path | bytes | Array

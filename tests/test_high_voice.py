@@ -70,8 +70,8 @@ def test_lowered_features_only_for_a_high_voice():
 
 
 def test_a_doubtful_high_voice_is_read_lowered_and_a_sure_one_is_not(monkeypatch):
-    """decode_features reads a source again only for doubtful clips, only when high_voice_hz is
-    set, and keeps the surer reading; later readings start from the lowered features."""
+    """decode_features reads a source again only for doubtful clips, unless high_voice_hz is 0,
+    and keeps the surer reading; later readings start from the lowered features."""
     from seq2seq_asr import transcribe
     from seq2seq_asr.decoding import Hypothesis
 
@@ -88,24 +88,24 @@ def test_a_doubtful_high_voice_is_read_lowered_and_a_sure_one_is_not(monkeypatch
 
     monkeypatch.setattr(transcribe, "lowered_features", lowered)
     model = SimpleNamespace(config=SimpleNamespace(floor_db=60.0))
-    on = Options(tempos=(), warps=(), high_voice_hz=300.0)
-    out = transcribe.decode_features(model, None, feats, on, [0, 1, 2])
+    out = transcribe.decode_features(model, None, feats, Options(tempos=(), warps=()), [0, 1, 2])
     assert asked == [0, 2] and [h.confidence for h in out] == pytest.approx([0.9, 0.95, 0.3])
     asked.clear()
-    transcribe.decode_features(model, None, feats, Options(tempos=(), warps=()), [0, 1, 2])
+    off = Options(tempos=(), warps=(), high_voice_hz=0)
+    transcribe.decode_features(model, None, feats, off, [0, 1, 2])
     assert asked == []
 
 
-def test_the_doors_hear_a_doubtful_high_voice_lowered_when_asked(monkeypatch):
+def test_the_doors_hear_a_doubtful_high_voice_lowered_by_default(monkeypatch):
     from seq2seq_asr import transcribe
-    assert Options().high_voice_hz == 0  # off by default for now
+    assert Options().high_voice_hz == audio.HIGH_VOICE_HZ
     asked = []
     real = transcribe.lowered_features
     monkeypatch.setattr(transcribe, "lowered_features", lambda s, *a: asked.append(s) or real(s, *a))
     high = _wav(vowel(SR, 380.0, seconds=1.0))  # no number in it: the model is not sure of it
-    seq2seq_asr.load(tempos=(), warps=()).transcribe(high)
+    seq2seq_asr.load(tempos=(), warps=(), high_voice_hz=0).transcribe(high)
     assert asked == []
-    model = seq2seq_asr.load(tempos=(), warps=(), high_voice_hz=audio.HIGH_VOICE_HZ)
+    model = seq2seq_asr.load(tempos=(), warps=())
     assert model.transcribe(high).ok and asked == [high]
     feats = model.features(high)[0]
     model.decode(["a"], [feats], audio=[high])  # the door the HTTP service uses
