@@ -38,7 +38,7 @@ def main(csv_path, model_path, clips, batch_size, high_voice_hz):
     decode_features(model.recognizer, model.vocab, warm, Options(batch_size=batch_size, tempos=()))
     start = time.perf_counter()
     kept = [(p, f) for p, f in zip(paths, map(read, paths)) if f is not None]
-    feats = [f for _, f in kept]
+    sources, feats = [p for p, _ in kept], [f for _, f in kept]
     read_s = time.perf_counter() - start
     audio_s = sum(len(f) for f in feats) * HOP / SAMPLE_RATE
     print(f"model {model_path}: {params / 1e6:.2f} M parameters, {size_mb:.1f} MB; "
@@ -53,7 +53,7 @@ def main(csv_path, model_path, clips, batch_size, high_voice_hz):
         hyps = decode_features(model.recognizer, model.vocab, feats,
                                Options(beam, ctc, batch_size, tempos=tempos, warps=warps,
                                        high_voice_hz=high_voice_hz),
-                               [p for p, _ in kept])
+                               sources)
         dec_s = time.perf_counter() - start
         if not tempos:
             plain = hyps  # read once: which clips the default reads again
