@@ -12,6 +12,7 @@ vtlp:         (frames, n_mels) -> the same as a vocal tract `alpha` times longer
 stretch:      (frames, n_mels) -> (frames / rate, n_mels), the same speech `rate` times faster
 smooth_bands: (frames, n_mels) -> the same blurred across mel bands (pitch harmonics fade)
 median_f0:    (time,) -> the median pitch of its voiced frames, Hz
+subharmonic_ratio: (time,) and its F0 track -> how loud the voice is between its harmonics
 lower_high_voice: (time,) -> the same, a voice pitched higher than the corpus's resynthesized
               lower through the WORLD vocoder, formants and timing kept
 lowered_features: audio -> (frames, n_mels) of it so lowered, or None when its voice is not high
@@ -52,6 +53,10 @@ MIN_SOUND_SECONDS = 0.08  # ... and a clip needs at least this much of such fram
 # female clips (lower_high_voice; docs/experiments.md, "High voices heard lower").
 HIGH_VOICE_HZ = 300.0
 LOWERED_VOICE_HZ = 220.0
+# DIO reads some low voices an octave or a twelfth up; subharmonic_ratio tells: below
+# CLEARLY_HIGH the pitch DIO found is the voice's, above CLEARLY_LOW it is a harmonic of a lower
+# voice; in between Harvest decides (docs/experiments.md, "A cheaper check of high voices").
+CLEARLY_HIGH, CLEARLY_LOW = 0.10, 0.35
 
 class AudioError(ValueError):
     """Audio that cannot be transcribed; the message says why in plain words."""
@@ -182,33 +187,85 @@ def world_analysis(audio: np.ndarray, rate: int, frame_ms: float = 5.0
     return f0, pyworld.cheaptrick(audio, f0, times, rate), pyworld.d4c(audio, f0, times, rate)
 
 
+def _dio(audio: torch.Tensor, rate: int = 8000, frame_ms: float = 10.0) -> tuple[torch.Tensor, np.ndarray]:
+    """(time,) at 16 kHz -> (the audio at `rate`, WORLD DIO's F0 (frames,) in Hz every frame_ms,
+    0 where unvoiced)."""
+    x = AF.resample(audio, SAMPLE_RATE, rate)
+    f0, _ = pyworld.dio(x.double().numpy(), rate, frame_period=frame_ms)
+    return x, f0
+
+
+def _voiced_median(f0: np.ndarray) -> float:
+    voiced = f0[f0 > 0]
+    return float(np.median(voiced)) if len(voiced) >= 5 else 0.0
+
+
 def median_f0(audio: torch.Tensor, careful: bool = False) -> float:
     """(time,) at 16 kHz -> the median F0 of its voiced frames in Hz, 0 when fewer than 5 are
     voiced. WORLD's DIO on the audio at 8 kHz, 10 ms frames: a few ms a second of audio, but a
     low voice whose fundamental a telephone band removed may read an octave or two high.
     careful=True: WORLD's Harvest at 4 kHz, 20 ms frames, 60-600 Hz, which is not misled so,
     about 20 times slower."""
-    rate, frame_ms = (4000, 20.0) if careful else (8000, 10.0)
-    x = AF.resample(audio, SAMPLE_RATE, rate).double().numpy()
-    if careful:
-        f0, _ = pyworld.harvest(x, rate, frame_period=frame_ms, f0_floor=60.0, f0_ceil=600.0)
-    else:
-        f0, _ = pyworld.dio(x, rate, frame_period=frame_ms)
-    voiced = f0[f0 > 0]
-    return float(np.median(voiced)) if len(voiced) >= 5 else 0.0
+    if not careful:
+        return _voiced_median(_dio(audio)[1])
+    x = AF.resample(audio, SAMPLE_RATE, 4000).double().numpy()
+    f0, _ = pyworld.harvest(x, 4000, frame_period=20.0, f0_floor=60.0, f0_ceil=600.0)
+    return _voiced_median(f0)
+
+
+def subharmonic_ratio(x: torch.Tensor, f0: np.ndarray, rate: int = 8000, frame_ms: float = 10.0) -> float:
+    """(time,) at `rate` and an F0 track over it (frames,) in Hz, a frame every frame_ms, 0 where
+    unvoiced -> how loud the spectrum is at F0 / d and its multiples that are not harmonics of
+    F0, against the first four harmonics: the mean spectral peak (within 3 % of each frequency)
+    at the one to the mean at the other, its median over the voiced frames; the larger for
+    d = 2 and d = 3.
+    Near 0.1 or less where F0 is the voice's pitch (nothing sounds between its harmonics); 0.4 and
+    more where F0 is the second or third harmonic of a lower voice, which is how DIO misreads a
+    low voice whose fundamental a phone line removed. 0 when nothing is voiced."""
+    n_fft, hop = 512, round(rate * frame_ms / 1000)
+    spectrum = torch.stft(x.float(), n_fft, hop, window=torch.hann_window(n_fft),
+                          return_complex=True).abs().numpy()  # (bins, frames), frame j at j * hop
+    frames = np.nonzero(f0[: spectrum.shape[1]] > 0)[0]
+    if len(frames) == 0:
+        return 0.0
+    bin_hz, top = rate / n_fft, spectrum.shape[0] - 1
+
+    def peaks(freqs: np.ndarray) -> np.ndarray:
+        """(voiced frames, k) Hz -> the largest magnitude within 3 % of each, per frame."""
+        lo = np.floor(freqs * 0.97 / bin_hz).astype(int)
+        hi = np.minimum(np.ceil(freqs * 1.03 / bin_hz).astype(int), top)
+        offsets = np.arange(int((hi - lo).max()) + 1)
+        bins = np.minimum(lo[..., None] + offsets, top)  # (voiced frames, k, window)
+        values = spectrum[bins, frames[:, None, None]]
+        return np.where(lo[..., None] + offsets <= hi[..., None], values, 0.0).max(-1)
+
+    ratios = []
+    for d in (2, 3):
+        k = np.arange(1, 4 * d + 1)
+        heard = peaks(f0[frames, None] * k / d)  # (voiced frames, 4 d)
+        between, harmonics = heard[:, k % d != 0], heard[:, k % d == 0]
+        ratios.append(float(np.median(between.mean(1) / (harmonics.mean(1) + 1e-9))))
+    return max(ratios)
 
 
 def lower_high_voice(audio: torch.Tensor, above_hz: float = HIGH_VOICE_HZ,
                      to_hz: float = LOWERED_VOICE_HZ) -> torch.Tensor:
-    """(time,) at 16 kHz -> the same tensor, or, when its median F0 is above `above_hz` (DIO
-    says so, then Harvest confirms it), the same speech resynthesized through WORLD with every
-    F0 scaled by to_hz / median (intonation kept), the spectral envelope (formants),
-    aperiodicity, timing and peak as they were."""
-    if median_f0(audio) <= above_hz:
-        return audio
-    median = median_f0(audio, careful=True)
+    """(time,) at 16 kHz -> the same tensor, or, when its median F0 is above `above_hz`, the
+    same speech resynthesized through WORLD with every F0 scaled by to_hz / median (intonation
+    kept), the spectral envelope (formants), aperiodicity, timing and peak as they were.
+    The pitch is DIO's, checked against a low voice read an octave or a twelfth up
+    (subharmonic_ratio); where that check is unsure, Harvest's (median_f0(careful=True))."""
+    x8, f0 = _dio(audio)
+    median = _voiced_median(f0)
     if median <= above_hz:
         return audio
+    ratio = subharmonic_ratio(x8, f0)
+    if ratio > CLEARLY_LOW:
+        return audio
+    if ratio >= CLEARLY_HIGH:
+        median = median_f0(audio, careful=True)
+        if median <= above_hz:
+            return audio
     x = audio.double().numpy()
     f0, envelope, aperiodicity = world_analysis(x, SAMPLE_RATE)
     y = pyworld.synthesize(f0 * (to_hz / median), envelope, aperiodicity, SAMPLE_RATE, frame_period=5.0)

@@ -21,6 +21,13 @@ def _centroid(x: torch.Tensor) -> float:
     return float((torch.fft.rfftfreq(len(x), 1 / SR) * power).sum() / power.sum())
 
 
+def _on_a_phone_line(x: torch.Tensor) -> torch.Tensor:
+    """The fundamental and the next harmonics of a low voice filtered out, as a phone line does."""
+    for _ in range(4):
+        x = torchaudio.functional.highpass_biquad(x, SR, 400.0)
+    return x
+
+
 @pytest.mark.parametrize("careful", [False, True])
 def test_median_f0_finds_the_pitch(careful):
     assert audio.median_f0(vowel(SR, 120.0), careful) == pytest.approx(120, rel=0.05)
@@ -29,13 +36,48 @@ def test_median_f0_finds_the_pitch(careful):
 
 
 def test_a_low_voice_on_a_telephone_line_is_not_taken_for_a_high_one():
-    """The fundamental (100 Hz) and the next harmonics filtered out, as a phone line does."""
-    low = vowel(SR, 100.0, seconds=1.0)
-    for _ in range(4):
-        low = torchaudio.functional.highpass_biquad(low, SR, 400.0)
+    low = _on_a_phone_line(vowel(SR, 100.0, seconds=1.0))
     assert audio.median_f0(low) > 300  # DIO alone is misled
     assert audio.median_f0(low, careful=True) < 150
     assert audio.lower_high_voice(low) is low
+
+
+def _track(x: torch.Tensor, hz: float) -> tuple[torch.Tensor, object]:
+    """x at 8 kHz and an F0 track of `hz` wherever DIO hears voice."""
+    x8, f0 = audio._dio(x)
+    return x8, (f0 > 0) * hz
+
+
+def test_the_subharmonic_ratio_tells_a_high_voice_from_a_harmonic_of_a_low_one():
+    high = vowel(SR, 380.0, seconds=1.0)
+    assert audio.subharmonic_ratio(*_track(high, 380.0)) < audio.CLEARLY_HIGH
+    low = vowel(SR, 130.0, seconds=1.0)
+    for harmonic in (2, 3):  # DIO's misreading, told to the ratio: the pitch said to be 260, 390 Hz
+        assert audio.subharmonic_ratio(*_track(low, 130.0 * harmonic)) > audio.CLEARLY_LOW
+    assert audio.subharmonic_ratio(*_track(torch.zeros(SR), 380.0)) == 0.0
+
+
+def test_a_clearly_high_voice_is_lowered_without_harvest(monkeypatch):
+    """Harvest is the slow check: a voice the ratio is sure of does not pay for it."""
+    def harvest(*args, **kwargs):
+        raise AssertionError("Harvest was asked")
+
+    monkeypatch.setattr(audio.pyworld, "harvest", harvest)
+    high = vowel(SR, 380.0, seconds=1.0)
+    assert audio.lower_high_voice(high) is not high
+    low = _on_a_phone_line(vowel(SR, 100.0, seconds=1.0))
+    assert audio.lower_high_voice(low) is low
+
+
+def test_where_the_ratio_is_unsure_harvest_decides(monkeypatch):
+    monkeypatch.setattr(audio, "subharmonic_ratio", lambda *a: (audio.CLEARLY_HIGH + audio.CLEARLY_LOW) / 2)
+    asked = []
+    real = audio.median_f0
+    monkeypatch.setattr(audio, "median_f0", lambda x, careful=False: asked.append(careful) or real(x, careful))
+    low = _on_a_phone_line(vowel(SR, 100.0, seconds=1.0))
+    assert audio.lower_high_voice(low) is low and asked == [True]
+    high = vowel(SR, 380.0, seconds=1.0)
+    assert audio.lower_high_voice(high) is not high and asked == [True, True]
 
 
 def test_a_high_voice_is_lowered_with_its_formants_and_length_kept():
