@@ -11,6 +11,7 @@ spec_augment: (frames, n_mels) -> the same with random time and frequency bands 
 vtlp:         (frames, n_mels) -> the same as a vocal tract `alpha` times longer or shorter would give
 stretch:      (frames, n_mels) -> (frames / rate, n_mels), the same speech `rate` times faster
 smooth_bands: (frames, n_mels) -> the same blurred across mel bands (pitch harmonics fade)
+dio_track:    (time,) -> it at 8 kHz and its pitch (F0) every 10 ms, Hz
 median_f0:    (time,) -> the median pitch of its voiced frames, Hz
 subharmonic_ratio: (time,) and its F0 track -> how loud the voice is between its harmonics
 lower_high_voice: (time,) -> the same, a voice pitched higher than the corpus's resynthesized
@@ -187,7 +188,8 @@ def world_analysis(audio: np.ndarray, rate: int, frame_ms: float = 5.0
     return f0, pyworld.cheaptrick(audio, f0, times, rate), pyworld.d4c(audio, f0, times, rate)
 
 
-def _dio(audio: torch.Tensor, rate: int = 8000, frame_ms: float = 10.0) -> tuple[torch.Tensor, np.ndarray]:
+def dio_track(audio: torch.Tensor, rate: int = 8000, frame_ms: float = 10.0
+              ) -> tuple[torch.Tensor, np.ndarray]:
     """(time,) at 16 kHz -> (the audio at `rate`, WORLD DIO's F0 (frames,) in Hz every frame_ms,
     0 where unvoiced)."""
     x = AF.resample(audio, SAMPLE_RATE, rate)
@@ -195,7 +197,9 @@ def _dio(audio: torch.Tensor, rate: int = 8000, frame_ms: float = 10.0) -> tuple
     return x, f0
 
 
-def _voiced_median(f0: np.ndarray) -> float:
+def voiced_median(f0: np.ndarray) -> float:
+    """An F0 track (frames,) in Hz, 0 where unvoiced -> its median over the voiced frames, 0 when
+    fewer than 5 are voiced."""
     voiced = f0[f0 > 0]
     return float(np.median(voiced)) if len(voiced) >= 5 else 0.0
 
@@ -207,10 +211,10 @@ def median_f0(audio: torch.Tensor, careful: bool = False) -> float:
     careful=True: WORLD's Harvest at 4 kHz, 20 ms frames, 60-600 Hz, which is not misled so,
     about 20 times slower."""
     if not careful:
-        return _voiced_median(_dio(audio)[1])
+        return voiced_median(dio_track(audio)[1])
     x = AF.resample(audio, SAMPLE_RATE, 4000).double().numpy()
     f0, _ = pyworld.harvest(x, 4000, frame_period=20.0, f0_floor=60.0, f0_ceil=600.0)
-    return _voiced_median(f0)
+    return voiced_median(f0)
 
 
 def subharmonic_ratio(x: torch.Tensor, f0: np.ndarray, rate: int = 8000, frame_ms: float = 10.0) -> float:
@@ -255,8 +259,8 @@ def lower_high_voice(audio: torch.Tensor, above_hz: float = HIGH_VOICE_HZ,
     kept), the spectral envelope (formants), aperiodicity, timing and peak as they were.
     The pitch is DIO's, checked against a low voice read an octave or a twelfth up
     (subharmonic_ratio); where that check is unsure, Harvest's (median_f0(careful=True))."""
-    x8, f0 = _dio(audio)
-    median = _voiced_median(f0)
+    x8, f0 = dio_track(audio)
+    median = voiced_median(f0)
     if median <= above_hz:
         return audio
     ratio = subharmonic_ratio(x8, f0)

@@ -44,7 +44,7 @@ def test_a_low_voice_on_a_telephone_line_is_not_taken_for_a_high_one():
 
 def _track(x: torch.Tensor, hz: float) -> tuple[torch.Tensor, object]:
     """x at 8 kHz and an F0 track of `hz` wherever DIO hears voice."""
-    x8, f0 = audio._dio(x)
+    x8, f0 = audio.dio_track(x)
     return x8, (f0 > 0) * hz
 
 
