@@ -45,9 +45,10 @@ def main(csvs, clips):
                 seconds[key] += t
             flagged += 1
             high += harvest > audio.HIGH_VOICE_HZ
-            if audio.CLEARLY_HIGH <= ratio <= audio.CLEARLY_LOW:
+            verdict = audio.clearly_high(ratio)
+            if verdict is None:
                 unsure += 1
-            elif (ratio < audio.CLEARLY_HIGH) != (harvest > audio.HIGH_VOICE_HZ):
+            elif verdict != (harvest > audio.HIGH_VOICE_HZ):
                 wrong += 1
                 differ.append(f"{csv.parent / name}: DIO {dio:.0f} Hz, Harvest {harvest:.0f} Hz, ratio {ratio:.3f}")
         print(f"| {csv} | {flagged} | {high} | {unsure} | {wrong} |")

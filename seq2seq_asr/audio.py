@@ -14,6 +14,7 @@ smooth_bands: (frames, n_mels) -> the same blurred across mel bands (pitch harmo
 dio_track:    (time,) -> it at 8 kHz and its pitch (F0) every 10 ms, Hz
 median_f0:    (time,) -> the median pitch of its voiced frames, Hz
 subharmonic_ratio: (time,) and its F0 track -> how loud the voice is between its harmonics
+clearly_high: that ratio -> high, low, or unsure (then Harvest decides)
 lower_high_voice: (time,) -> the same, a voice pitched higher than the corpus's resynthesized
               lower through the WORLD vocoder, formants and timing kept
 lowered_features: audio -> (frames, n_mels) of it so lowered, or None when its voice is not high
@@ -254,6 +255,14 @@ def subharmonic_ratio(x: torch.Tensor, f0: np.ndarray, rate: int = 8000, frame_m
     return max(ratios)
 
 
+def clearly_high(ratio: float) -> bool | None:
+    """A subharmonic_ratio -> True: the pitch DIO found is the voice's; False: it is a harmonic of
+    a lower voice; None: unsure (Harvest decides)."""
+    if ratio > CLEARLY_LOW:
+        return False
+    return True if ratio < CLEARLY_HIGH else None
+
+
 def lower_high_voice(audio: torch.Tensor, above_hz: float = HIGH_VOICE_HZ,
                      to_hz: float = LOWERED_VOICE_HZ) -> torch.Tensor:
     """(time,) at 16 kHz -> the same tensor, or, when its median F0 is above `above_hz`, the
@@ -265,10 +274,10 @@ def lower_high_voice(audio: torch.Tensor, above_hz: float = HIGH_VOICE_HZ,
     median = voiced_median(f0)
     if median <= above_hz:
         return audio
-    ratio = subharmonic_ratio(x8, f0)
-    if ratio > CLEARLY_LOW:
+    verdict = clearly_high(subharmonic_ratio(x8, f0))
+    if verdict is False:
         return audio
-    if ratio >= CLEARLY_HIGH:
+    if verdict is None:
         median = median_f0(audio, careful=True)
         if median <= above_hz:
             return audio

@@ -3,6 +3,7 @@ in every door that is asked to (transcribe.Options.high_voice_hz)."""
 import io
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import soundfile as sf
 import torch
@@ -42,7 +43,7 @@ def test_a_low_voice_on_a_telephone_line_is_not_taken_for_a_high_one():
     assert audio.lower_high_voice(low) is low
 
 
-def _track(x: torch.Tensor, hz: float) -> tuple[torch.Tensor, object]:
+def _track(x: torch.Tensor, hz: float) -> tuple[torch.Tensor, np.ndarray]:
     """x at 8 kHz and an F0 track of `hz` wherever DIO hears voice."""
     x8, f0 = audio.dio_track(x)
     return x8, (f0 > 0) * hz
