@@ -98,7 +98,9 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
                 saved["feats"], saved["number"], saved["speaker"], saved["gender"], saved["words"])]
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
             print(f"{cache}: unreadable feature cache ({type(e).__name__}); rebuilding", file=sys.stderr)
-    with Pool(jobs) as pool:
+    # One thread per worker: a forked worker that starts an OpenMP team of its own hangs for
+    # good when the caller had one running (libgomp's pool does not survive fork).
+    with Pool(jobs, initializer=torch.set_num_threads, initargs=(1,)) as pool:
         feats = pool.map(partial(_features, floor_db=floor_db, raw=raw), [str(r[1]) for r in rows], chunksize=64)
     examples = []
     for (i, path, number, speaker, gender, words), (f, error) in zip(rows, feats):

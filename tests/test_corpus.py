@@ -1,4 +1,5 @@
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -264,9 +265,11 @@ def test_codecs_write_files_the_reader_reads(tmp_path):
 
 
 def _median_f0(x: torch.Tensor, sr: int) -> float:
+    """The median F0 at the clip's own rate (audio.median_f0 reads 16 kHz audio only)."""
     import pyworld
+    from seq2seq_asr.audio import voiced_median
     f0, _ = pyworld.dio(x.double().numpy(), sr)
-    return float(np.median(f0[f0 > 0]))
+    return voiced_median(f0)
 
 
 def _centroid(x: torch.Tensor, sr: int) -> float:
@@ -358,6 +361,31 @@ def test_babble_comes_only_from_the_corpus_engines(monkeypatch):
         for clip in gen.plan({"train": 30}, seed=2, engines=engines):
             gen.babble_for(clip, 3, 16000)
         assert heard and set(heard) <= allowed, (engines, set(heard))
+
+
+PACK_AFTER_THREADED_TORCH = """
+import sys
+from pathlib import Path
+import torch
+from seq2seq_asr.audio import load_audio, log_mel
+from seq2seq_asr.corpus.pack import pack
+torch.set_num_threads(2)
+fixtures = Path(sys.argv[1])
+for _ in range(3):  # the caller's OpenMP team is up before the pool forks
+    log_mel(load_audio(fixtures / "clips" / "espeak-ru-Henrique.wav"))
+    torch.nn.functional.conv1d(torch.randn(4, 1, 16000), torch.randn(8, 1, 64))
+pack(Path(sys.argv[2]), [fixtures / "clips.csv"], kbps=16, part_mb=0.012, jobs=2)
+"""
+
+
+def test_pack_finishes_when_the_caller_already_ran_torch_on_several_threads(tmp_path):
+    # Forked workers once hung for good in their first convolution (libgomp's thread pool
+    # does not survive fork); they now run on one thread each.
+    fixtures = Path(__file__).parent / "fixtures"
+    run = subprocess.run([sys.executable, "-c", PACK_AFTER_THREADED_TORCH, str(fixtures), str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, cwd=fixtures.parents[1])
+    assert run.returncode == 0, run.stderr
+    assert len(pd.read_csv(tmp_path / "clips.csv")) == len(pd.read_csv(fixtures / "clips.csv"))
 
 
 def test_pack_reencodes_as_opus_in_size_limited_parts_and_reports_bad_rows(tmp_path, capsys):

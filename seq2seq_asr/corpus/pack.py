@@ -19,6 +19,7 @@ import click
 import numpy as np
 import pandas as pd
 import soundfile as sf
+import torch
 
 from ..audio import SAMPLE_RATE, AudioError, load_audio
 from .mix import read_table
@@ -50,7 +51,7 @@ def pack(out: Path, csvs: list[Path], kbps: float = 16.0, part_mb: float = 45.0,
     if not MIN_KBPS <= kbps <= MAX_KBPS:
         raise click.BadParameter(f"--kbps must be within {MIN_KBPS:g}-{MAX_KBPS:g}")
     part, used, tables = 0, 0, []
-    with Pool(jobs) as pool:
+    with Pool(jobs, initializer=torch.set_num_threads, initargs=(1,)) as pool:  # data.load_split
         for csv in csvs:
             table = read_table(csv)
             paths = [csv.parent / name for name in table["filename"]]
