@@ -12,7 +12,6 @@ import os
 import sys
 from dataclasses import dataclass
 from functools import partial
-from multiprocessing import Pool
 from pathlib import Path
 
 import torch
@@ -20,6 +19,7 @@ import torch
 from normalizer import spoken_forms, to_words
 from normalizer.table import number_column, parse_number, read_csv
 
+from . import workers
 from .audio import N_MELS, features_or_error, normalize, perturb
 
 
@@ -98,9 +98,7 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
                 saved["feats"], saved["number"], saved["speaker"], saved["gender"], saved["words"])]
         except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
             print(f"{cache}: unreadable feature cache ({type(e).__name__}); rebuilding", file=sys.stderr)
-    # One thread per worker: a forked worker that starts an OpenMP team of its own hangs for
-    # good when the caller had one running (libgomp's pool does not survive fork).
-    with Pool(jobs, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+    with workers.pool(jobs) as pool:
         feats = pool.map(partial(_features, floor_db=floor_db, raw=raw), [str(r[1]) for r in rows], chunksize=64)
     examples = []
     for (i, path, number, speaker, gender, words), (f, error) in zip(rows, feats):

@@ -18,7 +18,6 @@ import subprocess
 import tempfile
 import zlib
 from dataclasses import dataclass
-from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from tqdm import tqdm
 
 from normalizer import spoken_forms
 
+from .. import workers
 from . import augment, voices
 from .numbers import draw_number
 
@@ -254,7 +254,7 @@ def generate(root: Path, counts: dict[str, int], seed: int = 0, jobs: int = 2,
     chunks = [(clips[i:i + chunk], root, strength, revoice, whisper) for i in range(0, len(clips), chunk)]
     rows: list[dict] = []
     bar = tqdm(total=len(clips), desc="synthesizing", unit="clip", disable=not progress)
-    with Pool(jobs) as pool:
+    with workers.pool(jobs) as pool:
         for done in pool.imap(_work, chunks):
             rows += done
             bar.update(len(done))

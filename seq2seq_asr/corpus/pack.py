@@ -12,15 +12,14 @@ augmentation, but not the same corpus: compare such models with each other).
 """
 import io
 from functools import partial
-from multiprocessing import Pool
 from pathlib import Path
 
 import click
 import numpy as np
 import pandas as pd
 import soundfile as sf
-import torch
 
+from .. import workers
 from ..audio import SAMPLE_RATE, AudioError, load_audio
 from .mix import read_table
 
@@ -51,7 +50,7 @@ def pack(out: Path, csvs: list[Path], kbps: float = 16.0, part_mb: float = 45.0,
     if not MIN_KBPS <= kbps <= MAX_KBPS:
         raise click.BadParameter(f"--kbps must be within {MIN_KBPS:g}-{MAX_KBPS:g}")
     part, used, tables = 0, 0, []
-    with Pool(jobs, initializer=torch.set_num_threads, initargs=(1,)) as pool:  # data.load_split
+    with workers.pool(jobs) as pool:
         for csv in csvs:
             table = read_table(csv)
             paths = [csv.parent / name for name in table["filename"]]
