@@ -1,11 +1,10 @@
 """Worker processes for the CPU-bound loops (features, synthesis, re-encoding)."""
-from multiprocessing import Pool
-from multiprocessing.pool import Pool as PoolType
+from multiprocessing.pool import Pool
 
 import torch
 
 
-def pool(jobs: int) -> PoolType:
+def pool(jobs: int) -> Pool:
     """A pool of `jobs` forked workers, each running torch on one thread.
 
     One thread each is what `jobs` workers on `jobs` cores want anyway, and it is needed: a
