@@ -6,7 +6,8 @@ and how well its confidence separates right answers from wrong ones.
 Digit CER: edit distance between the digit strings of the reference and the prediction,
 summed over clips, divided by the reference digits (in %). Unreadable files count as wrong.
 Coverage table: accuracy of the most confident answers, and the confidence threshold
-(--min-confidence) that keeps that share.
+(--min-confidence) that keeps that share. --json-out also keeps every clip's answer, to break
+the figures down by any other column of the CSV.
 """
 import json
 import sys
@@ -102,7 +103,9 @@ def main(csv_path, model_path, beam, ctc_weight, tempos, warps, high_voice_hz, l
     for row in coverage:
         print(f"| {100 * row['coverage']:.0f} % | {row['accuracy']:.2f} | {row['threshold']:.3f} |")
     print(f"\nconfidence ROC AUC (right vs wrong): {auc:.3f}" if auc is not None else "")
-    report = {"overall": overall, "per_speaker": per_speaker, "coverage": coverage, "auc": auc}
+    report = {"overall": overall, "per_speaker": per_speaker, "coverage": coverage, "auc": auc,
+              "clips": [{"filename": f, "reference": r, "prediction": res.number, "confidence": c}
+                        for f, r, res, c in zip(table.column("filename"), refs, results, conf)]}
     if gender:
         g_right = [r.gender == g for r, g in zip(results, table.column("gender"))]
         by_speaker = {s: [x for x, t in zip(g_right, speakers) if t == s] for s in sorted(set(speakers))}
