@@ -106,29 +106,6 @@ def test_moving_average_is_what_best_pt_holds_and_resumes(tmp_path):
         assert result.exit_code == 2 and bad[0] in result.output, result.output
 
 
-def test_speaker_adversary_trains_resumes_and_stays_out_of_the_recognizer(tmp_path):
-    extra = ("--enc-hidden", "16", "--dec-hidden", "16", "--adversary", "0.5")
-    run(train_recognition, tmp_path, 1, *extra)
-    last = checkpoint.read(tmp_path / "run" / "last.pt")
-    assert len(last["adversary"]["speakers"]) == 16  # one class per training speaker
-    first = {k: v.clone() for k, v in last["adversary"]["model"].items()}
-    history = run(train_recognition, tmp_path, 2, *extra)
-    assert [h["epoch"] for h in history] == [1, 2]
-    assert all(0 <= h["speaker_accuracy"] <= 1 for h in history)
-    resumed = checkpoint.read(tmp_path / "run" / "last.pt")["adversary"]["model"]
-    assert any(not torch.equal(first[k], v) for k, v in resumed.items())  # it went on learning
-    best, _, _ = checkpoint.load(tmp_path / "run" / "best.pt")  # a plain recognizer
-    assert "adversary" not in checkpoint.read(tmp_path / "run" / "best.pt")
-    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["adversary"] == 0.5
-    base = [CLIPS, CLIPS, "--out", str(tmp_path / "run"), "--epochs", "3", "--threads", "1",
-            "--cache", str(tmp_path / "cache"), "--batch-size", "8"]
-    result = CliRunner().invoke(train_recognition.main, base)  # it cannot drop the adversary, ...
-    assert result.exit_code == 1 and "trained with --adversary" in result.output, result.output
-    result = CliRunner().invoke(train_recognition.main, base + ["--adversary", "-1"])
-    assert result.exit_code == 2 and "--adversary" in result.output, result.output
-    assert train_recognition.reversal_ramp(0) == 0 and 0.9 < train_recognition.reversal_ramp(0.3) < 1
-
-
 def test_unknown_schedule_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "r"),
                                                          "--schedule", "linear"])
