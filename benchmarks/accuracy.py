@@ -42,6 +42,17 @@ def score(pairs) -> dict:
             "cer": 100 * edits / digits}
 
 
+def breakdown(pairs, values: list[str]) -> dict:
+    """pairs as in score, values: each clip's value of one column -> {value: score of its clips}."""
+    return {v: score([p for p, x in zip(pairs, values) if x == v]) for v in sorted(set(values))}
+
+
+def print_scores(column: str, scores: dict) -> None:
+    print(f"| {column} | clips | exact % | digit CER % |\n|---|---|---|---|")
+    for name, s in scores.items():
+        print(f"| {name} | {s['clips']} | {s['exact']:.2f} | {s['cer']:.2f} |")
+
+
 def roc_auc(scores_right: list[float], scores_wrong: list[float]) -> float | None:
     """P(a right answer is more confident than a wrong one), ties count half."""
     if not scores_right or not scores_wrong:
@@ -90,20 +101,15 @@ def main(csv_path, model_path, beam, ctc_weight, tempos, warps, high_voice_hz, l
     results = list(model.stream(paths))
     pairs = [(r, res.number) for r, res in zip(refs, results)]
     overall = score(pairs)
-    per_speaker = {s: score([p for p, t in zip(pairs, speakers) if t == s]) for s in sorted(set(speakers))}
+    per_speaker = breakdown(pairs, speakers)
     print(f"model {model_path}, {csv_path}, beam {beam}, ctc weight {ctc_weight}, "
           f"tempos {','.join(map(str, tempos)) or 'none'}, warps {','.join(map(str, warps)) or 'none'}, "
           f"high voices lowered: {f'above {high_voice_hz:g} Hz' if high_voice_hz else 'no'}\n")
-    print("| speaker | clips | exact % | digit CER % |\n|---|---|---|---|")
-    for name, s in [*per_speaker.items(), ("**all**", overall)]:
-        print(f"| {name} | {s['clips']} | {s['exact']:.2f} | {s['cer']:.2f} |")
-    by = {}
-    for column in by_columns:
-        values = table.column(column)[:len(rows)]
-        by[column] = {v: score([p for p, x in zip(pairs, values) if x == v]) for v in sorted(set(values))}
-        print(f"\n| {column} | clips | exact % | digit CER % |\n|---|---|---|---|")
-        for value, s in by[column].items():
-            print(f"| {value} | {s['clips']} | {s['exact']:.2f} | {s['cer']:.2f} |")
+    print_scores("speaker", per_speaker | {"**all**": overall})
+    by = {column: breakdown(pairs, table.column(column)[:len(rows)]) for column in by_columns}
+    for column, scores in by.items():
+        print()
+        print_scores(column, scores)
     failed = sum(r.error is not None for r in results)
     if failed:
         print(f"\n{failed} files could not be read (counted as wrong)")
