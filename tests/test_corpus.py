@@ -337,17 +337,6 @@ def test_klatt_says_a_vowel_again_with_its_pitch_and_formants(sr):
     assert not torch.allclose(again / again.abs().max(), speech / speech.abs().max(), atol=0.1)
 
 
-def test_klatt_keeps_the_unvoiced_sounds():
-    """KlattGrid's simple analysis makes no hiss; a hiss before the vowel stays the clip's own."""
-    sr = 16000
-    hiss = torch.from_numpy(np.random.default_rng(0).normal(0, 0.1, sr // 2)).float()
-    speech = torch.cat([hiss, vowel(sr)])
-    again = augment.klatt(speech, sr)
-    corr = lambda a, b: float(torch.corrcoef(torch.stack([a, b]))[0, 1])  # noqa: E731
-    assert corr(again[: sr // 2 - 400], hiss[: sr // 2 - 400]) > 0.999
-    assert corr(again[sr // 2 + 800:], speech[sr // 2 + 800:]) < 0.9
-
-
 def test_klatt_is_its_own_draw():
     for seed in range(30):
         plain = augment.draw_recipe(np.random.default_rng(seed))

@@ -56,35 +56,25 @@ def revoice(x: torch.Tensor, sr: int, pitch: float = 1.0, intonation: float = 1.
 
 
 def klatt(x: torch.Tensor, sr: int, top_hz: float = 5000.0, frame_ms: float = 5.0) -> torch.Tensor:
-    """The voiced sounds said again by a Klatt formant synthesizer, the kind espeak-ng's voices
-    are: Praat's KlattGrid (through parselmouth) takes x's pitch, intensity and formants (Burg;
-    five up to `top_hz`, four when the Nyquist is lower) every `frame_ms` and synthesizes them
-    anew, so the engine's own excitation and spectral detail give way to a formant model's.
-    KlattGrid's simple analysis makes no frication, so the unvoiced frames (hisses, bursts,
-    silence) are noise through x's own spectral envelope instead (WORLD's, as `revoice` whispers),
-    cross-faded over a frame: every sample is synthetic. Same length and rate, peak 0.9."""
+    """The same words said again by a Klatt formant synthesizer, the kind espeak-ng's voices are:
+    Praat's KlattGrid (through parselmouth) takes x's pitch, intensity and formants (Burg; five
+    up to `top_hz`, four when the Nyquist is lower) every `frame_ms` and synthesizes them anew,
+    so the engine's own excitation and spectral detail give way to a formant model's.
+    Same length and rate, peak 0.9."""
     try:
         import parselmouth  # a corpus-only dependency (install.sh)
         from parselmouth.praat import call
     except ImportError:
         raise RuntimeError("Klatt resynthesis needs praat-parselmouth (run install.sh)") from None
-    audio = x.double().numpy()
     top = min(top_hz, sr / 2 - 200)
-    sound = parselmouth.Sound(audio, sampling_frequency=sr)
+    sound = parselmouth.Sound(x.double().numpy(), sampling_frequency=sr)
     # time step, formants, top formant Hz, window s, pre-emphasis from Hz, pitch floor and ceiling Hz,
     # intensity's minimum pitch Hz, subtract mean
     grid = call(sound, "To KlattGrid (simple)", frame_ms / 1000, 5 if top >= 4500 else 4, top,
                 0.025, 50.0, 60.0, 600.0, 100.0, "yes")
-    y = call(call(grid, "To Sound"), "Resample", sr, 50).values[0][: len(audio)]  # it plays at 44.1 kHz
-    y = np.pad(y, (0, len(audio) - len(y)))
-    pitch = sound.to_pitch(time_step=frame_ms / 1000, pitch_floor=60.0, pitch_ceiling=600.0)
-    voiced = np.interp(np.arange(len(audio)) / sr, pitch.xs(),
-                       (pitch.selected_array["frequency"] > 0).astype(float))  # (time,) 0..1
-    hiss = revoice(x, sr, whisper=True).double().numpy()
-    for part, weight in ((y, voiced), (hiss, 1 - voiced)):  # each as loud as x where it stands in
-        part *= np.sqrt((weight * audio ** 2).sum() / max((weight * part ** 2).sum(), 1e-12))
-    out = voiced * y + (1 - voiced) * hiss
-    return torch.from_numpy(out / max(np.abs(out).max(), 1e-9) * 0.9).float()
+    y = call(call(grid, "To Sound"), "Resample", sr, 50).values[0][: len(x)]  # KlattGrid plays at 44.1 kHz
+    y = np.pad(y, (0, len(x) - len(y)))
+    return torch.from_numpy(y / max(np.abs(y).max(), 1e-9) * 0.9).float()
 
 
 def speed(x: torch.Tensor, factor: float) -> torch.Tensor:
