@@ -326,30 +326,6 @@ def test_a_whisper_has_no_voicing_and_keeps_the_formants():
     assert drawn.revoice and drawn.voice_whisper and drawn.voice_pitch == 1.0
 
 
-@pytest.mark.parametrize("sr", [16000, 8000])
-def test_klatt_says_a_vowel_again_with_its_pitch_and_formants(sr):
-    speech = vowel(sr)
-    again = augment.klatt(speech, sr)
-    assert again.shape == speech.shape and torch.isfinite(again).all()
-    assert again.abs().max() == pytest.approx(0.9, abs=1e-3)
-    assert _median_f0(again, sr) == pytest.approx(120, rel=0.1)
-    assert _centroid(again, sr) == pytest.approx(_centroid(speech, sr), rel=0.5)
-    assert not torch.allclose(again / again.abs().max(), speech / speech.abs().max(), atol=0.1)
-
-
-def test_klatt_is_its_own_draw():
-    for seed in range(30):
-        plain = augment.draw_recipe(np.random.default_rng(seed))
-        drawn = augment.draw_klatt(augment.draw_recipe(np.random.default_rng(seed)),
-                                   np.random.default_rng([seed, 6]), 0.5)
-        assert {k: v for k, v in drawn.to_dict().items() if not k.startswith("klatt")} == \
-            {k: v for k, v in plain.to_dict().items() if not k.startswith("klatt")}
-    shares = [augment.draw_klatt(augment.Recipe(), np.random.default_rng(s), 0.3).klatt for s in range(400)]
-    assert 0.2 < np.mean(shares) < 0.4
-    drawn = augment.draw_klatt(augment.Recipe(), np.random.default_rng(0), 1.0)
-    assert drawn.klatt and 4500 <= drawn.klatt_top_hz <= 5500 and not drawn.revoice
-
-
 def test_mix_points_at_the_same_audio_and_samples_by_seed(tmp_path):
     from seq2seq_asr.corpus.mix import mix
     for name, n in (("a", 6), ("b", 10)):

@@ -25,17 +25,13 @@ from .voices import ENGINES
 @click.option("--whisper", default=0.0, show_default=True,
               help="Share of clips whispered: resynthesized through the WORLD vocoder with no "
                    "voicing (0..1).")
-@click.option("--klatt", default=0.0, show_default=True,
-              help="Share of clips said again by a Klatt formant synthesizer (Praat's KlattGrid, "
-                   "from the clip's own pitch and formants; 0..1).")
 @click.option("--engines", default=",".join(ENGINES), show_default=True,
               help="Comma-separated engines to use.")
 @click.option("--test-voices", type=click.Choice(["held-out", "all"]), default="held-out",
               show_default=True, help="The test split's voices: the held-out ones, or every voice "
                                       "of the engines (to score an engine left out of training).")
 def main(root: Path, train: int, dev: int, test: int, seed: int, jobs: int, strength: float,
-         engines: str, test_voices: str, revoice: float, high_pitch: float, whisper: float,
-         klatt: float):
+         engines: str, test_voices: str, revoice: float, high_pitch: float, whisper: float):
     """Synthesize spoken Russian numbers into ROOT/{train,dev,test}.csv and audio folders."""
     start = time.time()
     chosen = tuple(e.strip() for e in engines.split(",") if e.strip())
@@ -46,7 +42,7 @@ def main(root: Path, train: int, dev: int, test: int, seed: int, jobs: int, stre
     try:
         paths = generate(root, {"train": train, "dev": dev, "test": test}, seed, jobs, strength,
                          engines=chosen, held_out_test=test_voices == "held-out", revoice=revoice,
-                         high_pitch=high_pitch, whisper=whisper, klatt=klatt)
+                         high_pitch=high_pitch, whisper=whisper)
     except RuntimeError as e:
         raise click.ClickException(str(e)) from None
     total = train + dev + test

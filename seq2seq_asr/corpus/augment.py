@@ -5,7 +5,7 @@ is the same for the same seed whatever process makes it.
 What a recipe can do, spanning how people speak and how their audio arrives: a new voice made
 from the engine's through the WORLD vocoder (pitch level, intonation range, formants and
 breathiness changed, and the engine's own excitation replaced by WORLD's), a whisper (WORLD
-with no voicing), the same words said again by a Klatt formant synthesizer (Praat's KlattGrid), speed (tempo and pitch together), tempo alone (0.6-1.7, phase vocoder), pitch
+with no voicing), speed (tempo and pitch together), tempo alone (0.6-1.7, phase vocoder), pitch
 alone, random EQ and spectral tilt, noise, a synthetic room, babble (other clips mixed low;
 generate.py supplies them), telephone band at 8 kHz, a random low-pass, leading/trailing silence, and the codec the file is
 stored with (generate.py writes it): PCM, G.711 mu-law or A-law, GSM 06.10, mp3 at 8-64 kbit/s,
@@ -52,28 +52,6 @@ def revoice(x: torch.Tensor, sr: int, pitch: float = 1.0, intonation: float = 1.
         f0 = np.zeros_like(f0)
     y = pyworld.synthesize(f0, envelope, aperiodicity, sr, frame_period=frame_ms)[: len(audio)]
     y = np.pad(y, (0, len(audio) - len(y)))
-    return torch.from_numpy(y / max(np.abs(y).max(), 1e-9) * 0.9).float()
-
-
-def klatt(x: torch.Tensor, sr: int, top_hz: float = 5000.0, frame_ms: float = 5.0) -> torch.Tensor:
-    """The same words said again by a Klatt formant synthesizer, the kind espeak-ng's voices are:
-    Praat's KlattGrid (through parselmouth) takes x's pitch, intensity and formants (Burg; five
-    up to `top_hz`, four when the Nyquist is lower) every `frame_ms` and synthesizes them anew,
-    so the engine's own excitation and spectral detail give way to a formant model's.
-    Same length and rate, peak 0.9."""
-    try:
-        import parselmouth  # a corpus-only dependency (install.sh)
-        from parselmouth.praat import call
-    except ImportError:
-        raise RuntimeError("Klatt resynthesis needs praat-parselmouth (run install.sh)") from None
-    top = min(top_hz, sr / 2 - 200)
-    sound = parselmouth.Sound(x.double().numpy(), sampling_frequency=sr)
-    # time step, formants, top formant Hz, window s, pre-emphasis from Hz, pitch floor and ceiling Hz,
-    # intensity's minimum pitch Hz, subtract mean
-    grid = call(sound, "To KlattGrid (simple)", frame_ms / 1000, 5 if top >= 4500 else 4, top,
-                0.025, 50.0, 60.0, 600.0, 100.0, "yes")
-    y = call(call(grid, "To Sound"), "Resample", sr, 50).values[0][: len(x)]  # KlattGrid plays at 44.1 kHz
-    y = np.pad(y, (0, len(x) - len(y)))
     return torch.from_numpy(y / max(np.abs(y).max(), 1e-9) * 0.9).float()
 
 
@@ -184,8 +162,6 @@ class Recipe:
     voice_formant: float = 1.0
     voice_breath: float = 1.0
     voice_whisper: bool = False
-    klatt: bool = False  # said again by a Klatt formant synthesizer (after any WORLD voice)
-    klatt_top_hz: float = 5000.0
     speed: float = 1.0
     tempo: float = 1.0
     semitones: float = 0.0
@@ -274,14 +250,6 @@ def draw_whisper(r: Recipe, rng: np.random.Generator, share: float) -> Recipe:
     return r
 
 
-def draw_klatt(r: Recipe, rng: np.random.Generator, share: float) -> Recipe:
-    """With probability `share`, make r said again by a Klatt formant synthesizer (its top
-    formant 4.5-5.5 kHz). Drawn from a generator of its own, like draw_revoice."""
-    if rng.random() < share:
-        r.klatt, r.klatt_top_hz = True, float(rng.uniform(4500, 5500))
-    return r
-
-
 def apply(x: torch.Tensor, sr: int, r: Recipe, rng: np.random.Generator,
           others: list[torch.Tensor] = ()) -> torch.Tensor:
     """Apply a recipe to (time,) audio at `sr`; returns (time,) audio at r.sample_rate.
@@ -289,8 +257,6 @@ def apply(x: torch.Tensor, sr: int, r: Recipe, rng: np.random.Generator,
     if r.revoice:
         x = revoice(x, sr, r.voice_pitch, r.voice_intonation, r.voice_formant, r.voice_breath,
                     r.voice_whisper)
-    if r.klatt:
-        x = klatt(x, sr, r.klatt_top_hz)
     if r.speed != 1.0:
         x = speed(x, r.speed)
     if r.tempo != 1.0:

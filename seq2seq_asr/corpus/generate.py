@@ -67,8 +67,7 @@ class Clip:
     def rng(self, stream: int) -> np.random.Generator:
         """Stream 0 draws the voice's delivery, stream 1 the augmentation, 2 the babble,
         3 the WORLD voice (augment.draw_revoice), 4 whether the voice is raised, 5 whether it
-        is whispered (augment.draw_whisper), 6 whether a Klatt synthesizer says it again
-        (augment.draw_klatt)."""
+        is whispered (augment.draw_whisper)."""
         return np.random.default_rng([self.seed, SPLITS.index(self.split), self.index, stream])
 
     @property
@@ -198,13 +197,12 @@ def babble_for(clip: Clip, n: int, sr: int) -> list[torch.Tensor]:
 
 
 def write_clip(clip: Clip, audio: np.ndarray, sr: int, root: Path, strength: float,
-               revoice: float = 0.0, whisper: float = 0.0, klatt: float = 0.0) -> dict:
+               revoice: float = 0.0, whisper: float = 0.0) -> dict:
     """Augment one clip's raw audio (a share `revoice` in a new WORLD voice, a share `whisper`
-    whispered, a share `klatt` said again by a Klatt formant synthesizer) and write it."""
+    whispered) and write it."""
     rng = clip.rng(1)
     recipe = augment.draw_revoice(augment.draw_recipe(rng, strength), clip.rng(3), revoice)
     recipe = augment.draw_whisper(recipe, clip.rng(5), whisper)
-    recipe = augment.draw_klatt(recipe, clip.rng(6), klatt)
     syllables = len(VOWELS.findall(" ".join(clip.words)))
     raw_rate = syllables / max(len(trim(audio)) / sr, 1e-3)  # keep the result within RATE
     recipe.tempo = float(np.clip(recipe.tempo, RATE[0] / raw_rate / recipe.speed,
@@ -233,20 +231,19 @@ def write_clip(clip: Clip, audio: np.ndarray, sr: int, root: Path, strength: flo
 
 
 def _work(args) -> list[dict]:
-    clips, root, strength, revoice, whisper, klatt = args
+    clips, root, strength, revoice, whisper = args
     torch.set_num_threads(1)
-    return [write_clip(c, a, sr, root, strength, revoice, whisper, klatt)
+    return [write_clip(c, a, sr, root, strength, revoice, whisper)
             for c, (a, sr) in zip(clips, synthesize(clips))]
 
 
 def generate(root: Path, counts: dict[str, int], seed: int = 0, jobs: int = 2,
              strength: float = 1.0, chunk: int = 64, progress: bool = True,
              engines=voices.ENGINES, held_out_test: bool = True, revoice: float = 0.0,
-             high_pitch: float = 0.0, whisper: float = 0.0, klatt: float = 0.0) -> dict[str, Path]:
+             high_pitch: float = 0.0, whisper: float = 0.0) -> dict[str, Path]:
     """Make the corpus under `root`; returns {split: csv path}. `revoice`: the share of clips
     said in a new WORLD voice made from the engine's (augment.revoice); `high_pitch`: the share
-    said in a raised voice (Clip.high); `whisper`: the share whispered (augment.revoice);
-    `klatt`: the share said again by a Klatt formant synthesizer (augment.klatt)."""
+    said in a raised voice (Clip.high); `whisper`: the share whispered (augment.revoice)."""
     missing = voices.missing_engines(engines)
     if missing:
         raise RuntimeError(f"missing TTS programs: {', '.join(missing)} (run install.sh)")
@@ -254,7 +251,7 @@ def generate(root: Path, counts: dict[str, int], seed: int = 0, jobs: int = 2,
     clips = plan(counts, seed, engines, held_out_test, high_pitch)
     for split in SPLITS:
         (root / split).mkdir(parents=True, exist_ok=True)
-    chunks = [(clips[i:i + chunk], root, strength, revoice, whisper, klatt) for i in range(0, len(clips), chunk)]
+    chunks = [(clips[i:i + chunk], root, strength, revoice, whisper) for i in range(0, len(clips), chunk)]
     rows: list[dict] = []
     bar = tqdm(total=len(clips), desc="synthesizing", unit="clip", disable=not progress)
     with workers.pool(jobs) as pool:
