@@ -228,6 +228,15 @@ def test_numbers_cover_the_range_and_weigh_the_hard_cases():
     assert [draw_number(again) for _ in range(50)] == numbers[:50].tolist()
 
 
+def test_the_phase_vocoder_window_never_lasts_longer_than_32_ms():
+    """At ru_tts's 10 kHz a 512-sample window lasts 51 ms and smears every consonant; the engines
+    at 16-24 kHz keep the 512 samples they always had."""
+    for sr in (8000, 10000, 11025, 16000, 22050, 24000, 48000):
+        assert augment.vocoder_fft(sr) / sr <= 0.032
+    assert augment.vocoder_fft(10000) == 256
+    assert [augment.vocoder_fft(sr) for sr in (16000, 22050, 24000, 48000)] == [512] * 4
+
+
 def test_augmentation_recipe_is_applied():
     sr = 22050
     tone = torch.sin(torch.arange(sr) * 2 * torch.pi * 220 / sr) * 0.5
@@ -240,8 +249,10 @@ def test_augmentation_recipe_is_applied():
         assert out.abs().max() <= 1.0 and torch.isfinite(out).all()
     clean = augment.apply(tone, sr, augment.draw_recipe(rng, strength=0.0), rng)
     assert clean.abs().max() > 0.3
-    assert augment.pitch(tone, 3.0).shape[0] == pytest.approx(sr, rel=0.01)
-    assert augment.tempo(tone, 1.6).shape[0] == pytest.approx(sr / 1.6, rel=0.02)
+    assert augment.pitch(tone, sr, 3.0).shape[0] == pytest.approx(sr, rel=0.01)
+    assert augment.tempo(tone, sr, 1.6).shape[0] == pytest.approx(sr / 1.6, rel=0.02)
+    slow_rate = augment.resample_to(tone, sr, 10000)
+    assert augment.tempo(slow_rate, 10000, 1.6).shape[0] == pytest.approx(10000 / 1.6, rel=0.02)
     bright = augment.equalize(tone, sr, [(220.0, 12.0, 1.0)], 6.0)
     assert torch.isfinite(bright).all() and bright.abs().max() <= 0.91
     mixed = augment.babble(tone, [tone[:1000] * 3], 10.0, rng)

@@ -60,27 +60,34 @@ def speed(x: torch.Tensor, factor: float) -> torch.Tensor:
     return AF.resample(x, round(100 * factor), 100)
 
 
-def pitch(x: torch.Tensor, semitones: float) -> torch.Tensor:
+def vocoder_fft(sr: int) -> int:
+    """The phase vocoder's STFT size at `sr`: 512 samples (21-32 ms at 16-24 kHz), fewer where
+    512 would last longer than 32 ms (256 at ru_tts's 10 kHz): a longer window smears every
+    consonant, which no other engine's clips suffered."""
+    return min(512, 2 ** int(np.log2(0.032 * sr)))
+
+
+def _vocoded(x: torch.Tensor, sr: int, rate: float) -> torch.Tensor:
+    """(time,) -> (about time / rate,): a phase vocoder playing `rate` times faster, pitch kept."""
+    n_fft = vocoder_fft(sr)
+    hop = n_fft // 4
+    window = torch.hann_window(n_fft)
+    spec = torch.stft(x, n_fft, hop, window=window, return_complex=True)
+    advance = torch.linspace(0, torch.pi * hop, spec.shape[0])[:, None]
+    return torch.istft(AF.phase_vocoder(spec, rate, advance), n_fft, hop, window=window)
+
+
+def pitch(x: torch.Tensor, sr: int, semitones: float) -> torch.Tensor:
     """Shift pitch by `semitones`, keeping the tempo: stretch in time with a phase vocoder,
     then resample back to the original length. The ratio is rounded to 1/50 so the resampling
     kernel stays small (torchaudio's pitch_shift builds a huge one for most ratios)."""
     ratio = max(round(2 ** (semitones / 12) * 50), 1)
-    n_fft, hop = 512, 128
-    window = torch.hann_window(n_fft)
-    spec = torch.stft(x, n_fft, hop, window=window, return_complex=True)
-    advance = torch.linspace(0, torch.pi * hop, spec.shape[0])[:, None]
-    stretched = AF.phase_vocoder(spec, 50 / ratio, advance)
-    y = torch.istft(stretched, n_fft, hop, window=window)
-    return AF.resample(y, ratio, 50)
+    return AF.resample(_vocoded(x, sr, 50 / ratio), ratio, 50)
 
 
-def tempo(x: torch.Tensor, factor: float) -> torch.Tensor:
+def tempo(x: torch.Tensor, sr: int, factor: float) -> torch.Tensor:
     """Speak `factor` times faster without changing pitch or formants (phase vocoder)."""
-    n_fft, hop = 512, 128
-    window = torch.hann_window(n_fft)
-    spec = torch.stft(x, n_fft, hop, window=window, return_complex=True)
-    advance = torch.linspace(0, torch.pi * hop, spec.shape[0])[:, None]
-    return torch.istft(AF.phase_vocoder(spec, factor, advance), n_fft, hop, window=window)
+    return _vocoded(x, sr, factor)
 
 
 def equalize(x: torch.Tensor, sr: int, bands: list[tuple[float, float, float]], tilt_db: float
@@ -260,9 +267,9 @@ def apply(x: torch.Tensor, sr: int, r: Recipe, rng: np.random.Generator,
     if r.speed != 1.0:
         x = speed(x, r.speed)
     if r.tempo != 1.0:
-        x = tempo(x, r.tempo)
+        x = tempo(x, sr, r.tempo)
     if r.semitones:
-        x = pitch(x, r.semitones)
+        x = pitch(x, sr, r.semitones)
     if r.eq or r.tilt_db:
         x = equalize(x, sr, r.eq, r.tilt_db)
     if r.babble and others:
