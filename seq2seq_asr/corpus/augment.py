@@ -64,7 +64,10 @@ def vocoder_fft(sr: int) -> int:
     """The phase vocoder's STFT size at `sr`: 512 samples (21-32 ms at 16-24 kHz), fewer where
     512 would last longer than 32 ms (256 at ru_tts's 10 kHz): a longer window smears every
     consonant, which no other engine's clips suffered."""
-    return min(512, 2 ** int(np.log2(0.032 * sr)))
+    n_fft = 512
+    while n_fft > 0.032 * sr + 1e-6:
+        n_fft //= 2
+    return n_fft
 
 
 def _vocoded(x: torch.Tensor, sr: int, rate: float) -> torch.Tensor:
