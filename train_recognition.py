@@ -26,11 +26,10 @@ import torch
 from tqdm import tqdm
 
 from normalizer import WordVocab
-from normalizer.table import read_csv
 from seq2seq_asr import checkpoint, plots
 from seq2seq_asr.data import collate, epoch_batches, load_split, speaker_weights
 from seq2seq_asr.decoding import greedy_decode
-from seq2seq_asr.model import DomainAdversary, ModelConfig, Recognizer
+from seq2seq_asr.model import ModelConfig, Recognizer
 from seq2seq_asr.training import (Runtime, config_options, distributed, seed_everything,
                                   setup_runtime, train_and_export)
 
@@ -51,8 +50,6 @@ class TrainConfig:
     stretch: float = 0.3  # training-time tempo change within 1 +- stretch (every clip; 0: none)
     smooth: float = 0.0  # share of clips blurred across 1-3 mel bands in training (pitch harmonics fade)
     floor_jitter: float = 0.0  # training-time feature floor drawn within floor_db +- this, dB (0: fixed)
-    adversary: float = 0.0  # domain-adversarial training: the encoder's reversed gradient scale (0: none)
-    adversary_of: str = "engine"  # the training CSV's column whose values are the adversary's domains
     ema: float = 0.0  # keep a running average of the weights, this decay a step (0: none); best.pt is it
     schedule: str = "plateau"  # plateau: halve the lr when dev stalls; cosine: 1 warm-up epoch, then to 0 at --epochs
     patience: int = 5  # epochs without a better dev accuracy before stopping
@@ -66,31 +63,16 @@ class TrainConfig:
 
 
 class LossOf(torch.nn.Module):
-    """The recognizer's training loss as a forward pass, so DistributedDataParallel sees it.
-    With a domain adversary, while the model trains, the adversary's cross-entropy is added
-    (its reversed gradient reaches the encoder) and its (loss, accuracy) kept in .domain_stats;
-    `domain_of` maps each speaker to its domain's index."""
+    """The recognizer's training loss as a forward pass, so DistributedDataParallel sees it."""
 
-    def __init__(self, model: Recognizer, ctc_weight: float, label_smoothing: float,
-                 adversary: DomainAdversary | None = None, domain_of: dict[str, int] | None = None):
+    def __init__(self, model: Recognizer, ctc_weight: float, label_smoothing: float):
         super().__init__()
         self.model, self.ctc_weight, self.label_smoothing = model, ctc_weight, label_smoothing
-        self.adversary, self.domain_of = adversary, domain_of or {}
-        self.domain_stats = None
 
     def forward(self, batch: dict):
-        if self.adversary is None or not self.model.training:
-            return self.model.loss(batch["feats"], batch["lengths"], batch["inputs"],
-                                   batch["targets"], batch["labels"], batch["label_lengths"],
-                                   self.ctc_weight, self.label_smoothing)
-        logits, _, memory, enc_lengths = self.model(batch["feats"], batch["lengths"], batch["inputs"])
-        loss, att, ctc = self.model.loss_of_outputs(logits, memory, enc_lengths, batch["targets"],
-                                                    batch["labels"], batch["label_lengths"],
-                                                    self.ctc_weight, self.label_smoothing)
-        domains = torch.tensor([self.domain_of[s] for s in batch["speakers"]], device=memory.device)
-        domain_loss, domain_accuracy = self.adversary(memory, enc_lengths, domains)
-        self.domain_stats = (domain_loss.item(), domain_accuracy.item())
-        return loss + domain_loss, att, ctc
+        return self.model.loss(batch["feats"], batch["lengths"], batch["inputs"], batch["targets"],
+                               batch["labels"], batch["label_lengths"], self.ctc_weight,
+                               self.label_smoothing)
 
 
 def to_device(batch: dict, device: torch.device) -> dict:
@@ -127,28 +109,6 @@ def plot_attention(model, example, vocab, path) -> None:
 SCHEDULES = ("plateau", "cosine")
 
 
-def reversal_ramp(progress: float) -> float:
-    """The share of --adversary the encoder gets at `progress` (0..1) through the run: from 0,
-    half by 11 %, 90 % by 30 % (Ganin et al.'s 2 / (1 + exp(-10 p)) - 1), so the classifier
-    learns the domains before the encoder is pushed against it."""
-    return 2 / (1 + math.exp(-10 * progress)) - 1
-
-
-def speaker_domains(csv_path: str, column: str) -> dict[str, str]:
-    """spk_id -> its cell in `column` of the training CSV (an engine, say): the adversary's
-    domain for each speaker's clips. A speaker is in one domain; two values for one are refused."""
-    table = read_csv(csv_path, required=("filename", column))
-    speakers = table.column("spk_id") if "spk_id" in table.columns else [""] * len(table)
-    domains: dict[str, str] = {}
-    for i, (speaker, domain) in enumerate(zip(speakers, table.column(column))):
-        speaker, domain = speaker or "unknown", domain or "unknown"
-        if i not in table.errors and domains.setdefault(speaker, domain) != domain:
-            raise click.BadParameter(f"{csv_path}: row {table.row_number(i)}: speaker {speaker} is in "
-                                     f"{column} {domains[speaker]!r} and {domain!r}; a speaker's clips "
-                                     f"share one domain", param_hint="--adversary-of")
-    return domains
-
-
 def moving_average(model: Recognizer, decay: float):
     """An exponential moving average of the model's weights (update_parameters after each step;
     .module is the averaged Recognizer): a flatter, steadier point than the last step's weights."""
@@ -167,7 +127,7 @@ def make_scheduler(optimizer, cfg: TrainConfig):
     raise AssertionError(cfg.schedule)
 
 
-FIXED = ("vtlp", "stretch", "smooth", "floor_jitter", "adversary")  # kept from a run's start to its end
+PERTURBATIONS = ("vtlp", "stretch", "smooth", "floor_jitter")  # how each clip is perturbed: fixed for a run
 
 
 def _started_with(out: Path) -> dict:
@@ -201,8 +161,6 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     if cfg.floor_jitter and not 0 < cfg.floor_jitter < model_cfg.floor_db:  # every rank, before the barrier
         raise click.BadParameter(f"{cfg.floor_jitter:g} dB needs a --floor-db above it "
                                  f"(it is {model_cfg.floor_db:g})", param_hint="--floor-jitter")
-    if cfg.adversary < 0:
-        raise click.BadParameter(f"{cfg.adversary:g} is not a scale >= 0", param_hint="--adversary")
     if not 0 <= cfg.ema < 1:
         raise click.BadParameter(f"{cfg.ema:g} is not a decay in [0, 1)", param_hint="--ema")
     if not 0 <= model_cfg.mix_style <= 1:
@@ -226,18 +184,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         f"{', mixed precision' if rt.amp else ''}")
 
     model = Recognizer(model_cfg).to(rt.device)
-    adversary, domain_of, domains = None, {}, []
-    if cfg.adversary:
-        speaker_domain = speaker_domains(cfg.train_csv, cfg.adversary_of)
-        domains = sorted({speaker_domain[e.speaker] for e in train_set})
-        if len(domains) < 2:
-            raise click.BadParameter(f"the training clips have one {cfg.adversary_of} ({domains[0]!r}); "
-                                     "an adversary needs two or more", param_hint="--adversary-of")
-        domain_of = {s: domains.index(d) for s, d in speaker_domain.items() if d in domains}
-        adversary = DomainAdversary(2 * model_cfg.enc_hidden, len(domains)).to(rt.device)
-        log(f"adversary: {len(domains)} domains by {cfg.adversary_of} ({', '.join(domains)})")
-    parameters = list(model.parameters()) + (list(adversary.parameters()) if adversary else [])
-    optimizer = torch.optim.AdamW(parameters, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg)
     scaler = torch.amp.GradScaler("cuda", enabled=rt.amp)
     average = moving_average(model, cfg.ema) if cfg.ema else None
@@ -252,19 +199,13 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             refuse(f"{'with' if average is None else 'without'} --ema")
         if average is not None:
             average.load_state_dict(resume["average"])
-        if (adversary is None) != ("adversary" not in resume):
-            refuse(f"{'with' if adversary is None else 'without'} --adversary")
-        if adversary is not None:
-            if resume["adversary"]["domains"] != domains:
-                refuse(f"with the adversary on other domains ({', '.join(resume['adversary']['domains'])})")
-            adversary.load_state_dict(resume["adversary"]["model"])
         optimizer.load_state_dict(resume["optimizer"])
         if ("lr_lambdas" in resume["scheduler"]) != (cfg.schedule == "cosine"):
             refuse("with another --schedule")
         scheduler.load_state_dict(resume["scheduler"])
         started = _started_with(out)
         changed = [f"--{k.replace('_', '-')} {started[k]:g} (asked now: {getattr(cfg, k):g})"
-                   for k in FIXED if k in started and started[k] != getattr(cfg, k)]
+                   for k in PERTURBATIONS if k in started and started[k] != getattr(cfg, k)]
         if changed:
             refuse(f"with {', '.join(changed)}")
         history = json.loads(resume["history"])
@@ -276,7 +217,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
                                                      "processes": rt.world}, indent=2))
     best = max([h["dev_accuracy"] for h in history], default=-1.0)
-    loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing, adversary, domain_of)
+    loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing)
     average_loss_of = (LossOf(average.module, cfg.ctc_weight, cfg.label_smoothing)
                        if average is not None else None)
     trainer = distributed(loss_of, rt)
@@ -290,13 +231,10 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)  # same epoch, same batches
         batches = rt.shard(epoch_batches(train_set, cfg.batch_size, weights, generator))
         model.train()
-        losses, domain_accuracy, skipped, started = [], [], 0, time.time()
+        losses, skipped, started = [], 0, time.time()
         bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", file=sys.stderr, mininterval=5,
                    disable=not rt.main)
-        for step, indices in enumerate(bar):
-            if adversary is not None:  # train_loss then includes the adversary's cross-entropy
-                progress = (epoch - 1 + step / len(batches)) / cfg.epochs
-                adversary.reversal = cfg.adversary * reversal_ramp(progress)
+        for indices in bar:
             batch = to_device(collate([train_set[i] for i in indices], vocab, generator, cfg.vtlp,
                                       cfg.stretch, floors, cfg.smooth), rt.device)
             with torch.autocast(rt.device.type, dtype=torch.float16, enabled=rt.amp):
@@ -307,17 +245,14 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             optimizer.zero_grad()
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(parameters, 5.0)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             scaler.step(optimizer)
             scaler.update()
             if average is not None:
                 average.update_parameters(model)
             losses.append(loss.item())
-            if adversary is not None:
-                domain_accuracy.append(loss_of.domain_stats[1])
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", att=f"{att.item():.3f}",
-                            ctc=f"{ctc.item():.3f}", **({"domain": f"{domain_accuracy[-1]:.2f}"}
-                                                         if domain_accuracy else {}))
+                            ctc=f"{ctc.item():.3f}")
         if skipped:
             log(f"epoch {epoch}: {skipped} batches with a non-finite loss skipped")
         dev_loss, dev_acc = evaluate(loss_of, dev_set, vocab, rt)
@@ -328,8 +263,6 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else None,
                         "dev_loss": dev_loss, "dev_accuracy": dev_acc,
                         "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - started)})
-        if domain_accuracy:  # the adversary's, on the training frames: near chance is what it aims at
-            history[-1]["domain_accuracy"] = float(np.mean(domain_accuracy))
         saved = model
         if average is not None:  # best.pt and early stopping follow the average
             saved = average.module
@@ -341,14 +274,10 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             if dev_acc > best:
                 checkpoint.save(out / "best.pt", saved, vocab, {"history": json.dumps(history)})
                 plot_attention(saved, dev_set[0], vocab, out / "attention.png")
-            cpu = lambda module: {k: v.cpu() for k, v in module.state_dict().items()}  # noqa: E731
-            progress = {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                        "history": json.dumps(history)}
-            if average is not None:
-                progress["average"] = cpu(average)
-            if adversary is not None:
-                progress["adversary"] = {"domains": domains, "model": cpu(adversary)}
-            checkpoint.save(out / "last.pt", model, vocab, progress)
+            checkpoint.save(out / "last.pt", model, vocab, {
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "history": json.dumps(history)} | ({"average": {
+                    k: v.cpu() for k, v in average.state_dict().items()}} if average is not None else {}))
             (out / "history.json").write_text(json.dumps(history, indent=1))
             plots.curves(history, out / "curves.png")
         best = max(best, dev_acc)

@@ -168,5 +168,5 @@ def collate(batch: list[Example], vocab, generator: torch.Generator | None = Non
         "inputs": pad([torch.cat([torch.tensor([vocab.sos]), x]) for x in labels]),
         "targets": pad([torch.cat([x, torch.tensor([vocab.eos])]) for x in labels]),
         "labels": pad(labels), "label_lengths": torch.tensor([len(x) for x in labels]),
-        "numbers": [e.number for e in batch], "speakers": [e.speaker for e in batch],
+        "numbers": [e.number for e in batch],
     }

@@ -195,13 +195,6 @@ class Recognizer(nn.Module):
         """inputs (B, U) = <sos> w1..wn, targets (B, U) = w1..wn <eos>, labels (B, S) = w1..wn,
         all padded with 0 -> (total loss, attention loss, CTC loss or 0)."""
         logits, _, memory, enc_lengths = self(feats, lengths, inputs)
-        return self.loss_of_outputs(logits, memory, enc_lengths, targets, labels, label_lengths,
-                                    ctc_weight, label_smoothing)
-
-    def loss_of_outputs(self, logits, memory, enc_lengths, targets, labels, label_lengths,
-                        ctc_weight=0.3, label_smoothing=0.1):
-        """`loss` from a teacher-forced forward pass's logits (B, U, V), memory (B, T', D) and
-        encoder lengths (B,), for a caller that also needs the memory."""
         att = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=0,
                               label_smoothing=label_smoothing)
         if self.ctc_head is None or ctc_weight == 0:
@@ -209,41 +202,6 @@ class Recognizer(nn.Module):
         ctc = F.ctc_loss(self.ctc_log_probs(memory).transpose(0, 1), labels, enc_lengths,
                          label_lengths, blank=0, zero_infinity=True)
         return (1 - ctc_weight) * att + ctc_weight * ctc, att, ctc
-
-
-class _ReverseGradient(torch.autograd.Function):
-    """The identity forward; backward, the gradient times -scale."""
-
-    @staticmethod
-    def forward(ctx, x, scale: float):
-        ctx.scale = scale
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return -ctx.scale * grad, None
-
-
-class DomainAdversary(nn.Module):
-    """For training only: a frame-wise classifier of each clip's domain (its engine, or its
-    speaker) on the encoder's memory behind a gradient reversal (domain-adversarial training,
-    Ganin et al., JMLR 2016; per frame as in speaker-invariant training, Meng et al., ICASSP
-    2018). The classifier learns to tell the training domains apart; the encoder gets its
-    gradient reversed, times `reversal`, and so learns frames that say less about where a clip
-    comes from. Not part of a recognizer checkpoint."""
-
-    def __init__(self, width: int, domains: int, hidden: int = 256):
-        super().__init__()
-        self.classify = nn.Sequential(nn.Linear(width, hidden), nn.GELU(), nn.Linear(hidden, domains))
-        self.reversal = 0.0  # set by the training loop; 0 trains the classifier alone
-
-    def forward(self, memory: torch.Tensor, lengths: torch.Tensor, domains: torch.Tensor):
-        """memory (B, T', D), lengths (B,), domains (B,) class indices -> (cross-entropy over
-        the real frames, share of them classified right)."""
-        logits = self.classify(_ReverseGradient.apply(memory, self.reversal))  # (B, T', K)
-        mask = lengths_to_mask(lengths, memory.shape[1])
-        targets = domains[:, None].expand_as(mask)[mask]
-        return F.cross_entropy(logits[mask], targets), (logits[mask].argmax(-1) == targets).float().mean()
 
 
 class Ensemble(nn.Module):

@@ -28,8 +28,7 @@ def torchrun(script: str, tmp_path: Path, epochs: int, *extra: str) -> list[dict
 
 
 @pytest.mark.parametrize("script, extra, load", [
-    ("train_recognition.py", ("--enc-hidden", "16", "--dec-hidden", "16", "--adversary", "0.5",
-                              "--adversary-of", "spk_id"), checkpoint.load),
+    ("train_recognition.py", ("--enc-hidden", "16", "--dec-hidden", "16"), checkpoint.load),
     ("train_gender.py", (), checkpoint.load_gender),
 ])
 def test_torchrun_two_cpu_processes_train_and_resume(tmp_path, script, extra, load):

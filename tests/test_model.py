@@ -286,35 +286,3 @@ def test_ensemble_checkpoint_round_trip_and_refusals(tmp_path):
         else:
             raise AssertionError(f"{names} made an ensemble")
     assert not (tmp_path / "bad.pt").exists()
-
-
-def test_domain_adversary_learns_domains_and_reverses_the_encoder_gradient():
-    from seq2seq_asr.model import DomainAdversary
-    torch.manual_seed(0)
-    adversary = DomainAdversary(8, 3, hidden=16)
-    memory = torch.randn(2, 6, 8, requires_grad=True)
-    lengths, domains = torch.tensor([6, 4]), torch.tensor([2, 0])
-
-    def gradients(reversal):
-        memory.grad = None
-        adversary.zero_grad()
-        adversary.reversal = reversal
-        loss, accuracy = adversary(memory, lengths, domains)
-        loss.backward()
-        assert 0 <= accuracy <= 1
-        return memory.grad.clone(), adversary.classify[0].weight.grad.clone()
-
-    plain_memory, plain_weights = gradients(-1.0)  # -1: the ordinary gradient reaches the memory
-    memory_grad, weights = gradients(0.5)
-    assert torch.allclose(memory_grad, -0.5 * plain_memory)  # the encoder is pushed the other way
-    assert torch.allclose(weights, plain_weights)  # while the classifier learns as usual
-    assert torch.all(memory_grad[1, 4:] == 0) and memory_grad[1, :4].abs().sum() > 0  # padding ignored
-    assert torch.all(gradients(0.0)[0] == 0)
-    # the classifier alone learns to tell the domains apart
-    optimizer = torch.optim.Adam(adversary.parameters(), lr=1e-2)
-    for _ in range(100):
-        optimizer.zero_grad()
-        loss, accuracy = adversary(memory.detach(), lengths, domains)
-        loss.backward()
-        optimizer.step()
-    assert accuracy == 1.0 and loss < 0.1

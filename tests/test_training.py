@@ -3,8 +3,6 @@ config, write checkpoints that load, and resume where they stopped."""
 import json
 from pathlib import Path
 
-import click
-import pytest
 import torch
 from click.testing import CliRunner
 
@@ -106,58 +104,6 @@ def test_moving_average_is_what_best_pt_holds_and_resumes(tmp_path):
     for bad in (("--ema", "1"), ("--mix-style", "1.5")):
         result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "x"), *bad])
         assert result.exit_code == 2 and bad[0] in result.output, result.output
-
-
-def test_domain_adversary_trains_resumes_and_stays_out_of_the_recognizer(tmp_path):
-    extra = ("--enc-hidden", "16", "--dec-hidden", "16", "--adversary", "0.5", "--adversary-of", "spk_id")
-    run(train_recognition, tmp_path, 1, *extra)
-    last = checkpoint.read(tmp_path / "run" / "last.pt")
-    assert len(last["adversary"]["domains"]) == 16  # one domain per training speaker
-    first = {k: v.clone() for k, v in last["adversary"]["model"].items()}
-    history = run(train_recognition, tmp_path, 2, *extra)
-    assert [h["epoch"] for h in history] == [1, 2]
-    assert all(0 <= h["domain_accuracy"] <= 1 for h in history)
-    resumed = checkpoint.read(tmp_path / "run" / "last.pt")["adversary"]["model"]
-    assert any(not torch.equal(first[k], v) for k, v in resumed.items())  # it went on learning
-    best, _, _ = checkpoint.load(tmp_path / "run" / "best.pt")  # a plain recognizer
-    assert "adversary" not in checkpoint.read(tmp_path / "run" / "best.pt")
-    config = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
-    assert config["adversary"] == 0.5 and config["adversary_of"] == "spk_id"
-    base = [CLIPS, CLIPS, "--out", str(tmp_path / "run"), "--epochs", "3", "--threads", "1",
-            "--cache", str(tmp_path / "cache"), "--batch-size", "8"]
-    result = CliRunner().invoke(train_recognition.main, base)  # it cannot drop the adversary, ...
-    assert result.exit_code == 1 and "trained with --adversary" in result.output, result.output
-    result = CliRunner().invoke(train_recognition.main, base + ["--adversary", "-1"])
-    assert result.exit_code == 2 and "--adversary" in result.output, result.output
-    result = CliRunner().invoke(train_recognition.main, [*base[:2], "--out", str(tmp_path / "new"),
-                                                         *base[4:], "--adversary", "0.5"])
-    assert result.exit_code == 1 and "engine" in result.output, result.output  # clips.csv has none
-    assert train_recognition.reversal_ramp(0) == 0 and 0.9 < train_recognition.reversal_ramp(0.3) < 1
-
-
-def test_adversary_domains_follow_speakers(tmp_path):
-    lines = Path(CLIPS).read_text().splitlines()
-    rows = [line.split(",") for line in lines[1:]]
-    engine = lambda speaker: "lv" if "-lv-" in speaker else "ru"  # noqa: E731
-    table = tmp_path / "engines.csv"
-    table.write_text("\n".join([lines[0] + ",engine"] + [
-        ",".join([str(Path(CLIPS).parent / r[0]), *r[1:], engine(r[2])]) for r in rows]) + "\n")
-    domains = train_recognition.speaker_domains(str(table), "engine")
-    assert len(domains) == 16 and sorted(set(domains.values())) == ["lv", "ru"]
-    assert domains["espeak-ru-lv-f3"] == "lv" and domains["espeak-ru-f3"] == "ru"
-    result = CliRunner().invoke(train_recognition.main, [
-        str(table), CLIPS, "--out", str(tmp_path / "run"), "--epochs", "1", "--threads", "1",
-        "--cache", str(tmp_path / "cache"), "--batch-size", "8", "--enc-hidden", "16",
-        "--dec-hidden", "16", "--adversary", "0.5"])
-    assert result.exit_code == 0, result.output
-    history = json.loads((tmp_path / "run" / "history.json").read_text())
-    assert 0 <= history[0]["domain_accuracy"] <= 1
-    assert checkpoint.read(tmp_path / "run" / "last.pt")["adversary"]["domains"] == ["lv", "ru"]
-    mixed = tmp_path / "mixed.csv"  # one speaker in two engines
-    mixed.write_text(table.read_text() + ",".join([str(Path(CLIPS).parent / rows[0][0]), *rows[0][1:],
-                                                  "other"]) + "\n")
-    with pytest.raises(click.BadParameter, match="row 18: speaker espeak-ru-Annie is in engine"):
-        train_recognition.speaker_domains(str(mixed), "engine")
 
 
 def test_unknown_schedule_is_a_usage_error(tmp_path):
