@@ -50,6 +50,7 @@ class TrainConfig:
     stretch: float = 0.3  # training-time tempo change within 1 +- stretch (every clip; 0: none)
     smooth: float = 0.0  # share of clips blurred across 1-3 mel bands in training (pitch harmonics fade)
     floor_jitter: float = 0.0  # training-time feature floor drawn within floor_db +- this, dB (0: fixed)
+    babble: float = 0.0  # share of clips with 1-3 others of their batch mixed under them, 8-20 dB down
     ema: float = 0.0  # keep a running average of the weights, this decay a step (0: none); best.pt is it
     schedule: str = "plateau"  # plateau: halve the lr when dev stalls; cosine: 1 warm-up epoch, then to 0 at --epochs
     patience: int = 5  # epochs without a better dev accuracy before stopping
@@ -127,7 +128,7 @@ def make_scheduler(optimizer, cfg: TrainConfig):
     raise AssertionError(cfg.schedule)
 
 
-PERTURBATIONS = ("vtlp", "stretch", "smooth", "floor_jitter")  # how each clip is perturbed: fixed for a run
+PERTURBATIONS = ("vtlp", "stretch", "smooth", "floor_jitter", "babble")  # how each clip is perturbed: fixed for a run
 
 
 def _started_with(out: Path) -> dict:
@@ -166,8 +167,11 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     if not 0 <= model_cfg.mix_style <= 1:
         raise click.BadParameter(f"{model_cfg.mix_style:g} is not a share in [0, 1]",
                                  param_hint="--mix-style")
+    if cfg.babble and not (0 < cfg.babble <= 1 and model_cfg.floor_db > 0):
+        raise click.BadParameter(f"{cfg.babble:g} needs to be a share in (0, 1] and a --floor-db "
+                                 f"above 0 (it is {model_cfg.floor_db:g})", param_hint="--babble")
     floors = (model_cfg.floor_db - cfg.floor_jitter, model_cfg.floor_db + cfg.floor_jitter) \
-        if cfg.floor_jitter else None
+        if cfg.floor_jitter or cfg.babble else None  # raw features, floored and normalized in collate
 
     if not rt.main:
         rt.barrier()  # rank 0 fills the feature cache first; the others then read it
@@ -236,7 +240,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
                    disable=not rt.main)
         for indices in bar:
             batch = to_device(collate([train_set[i] for i in indices], vocab, generator, cfg.vtlp,
-                                      cfg.stretch, floors, cfg.smooth), rt.device)
+                                      cfg.stretch, floors, cfg.smooth, cfg.babble), rt.device)
             with torch.autocast(rt.device.type, dtype=torch.float16, enabled=rt.amp):
                 loss, att, ctc = trainer(batch)
             if rt.sum(float(not torch.isfinite(loss)))[0]:  # any process: skip the step everywhere

@@ -11,6 +11,7 @@ spec_augment: (frames, n_mels) -> the same with random time and frequency bands 
 vtlp:         (frames, n_mels) -> the same as a vocal tract `alpha` times longer or shorter would give
 stretch:      (frames, n_mels) -> (frames / rate, n_mels), the same speech `rate` times faster
 smooth_bands: (frames, n_mels) -> the same blurred across mel bands (pitch harmonics fade)
+mix_under:    (frames, n_mels) log mel power and others' -> the others talking quietly under it
 dio_track:    (time,) -> it at 8 kHz and its pitch (F0) every 10 ms, Hz
 median_f0:    (time,) -> the median pitch of its voiced frames, Hz
 subharmonic_ratio: (time,) and its F0 track -> how loud the voice is between its harmonics
@@ -399,6 +400,31 @@ def smooth_bands(feats: torch.Tensor, sigma: float) -> torch.Tensor:
     kernel = torch.exp(-0.5 * (x / sigma) ** 2)
     padded = F.pad(feats[:, None], (radius, radius), mode="replicate")  # (frames, 1, n_mels + 2r)
     return F.conv1d(padded, (kernel / kernel.sum())[None, None])[:, 0]
+
+
+def mix_under(log_power: torch.Tensor, others: list[torch.Tensor], levels_db: list[float],
+              generator: torch.Generator) -> torch.Tensor:
+    """Babble in the feature domain: (frames, n_mels) log mel power (log_mel_power) -> the same
+    with each of `others` (frames_i, n_mels), log mel power too, added in power `levels_db[i]`
+    dB under it (mean over frames and bands, as augment.babble measures a waveform), at a random
+    offset: a shorter one placed anywhere within the clip, a longer one cut to a random stretch
+    of the clip's length. Powers add as they would for two independent voices."""
+    mean_db = lambda x: 10 / math.log(10) * float(x.exp().mean().clamp_min(1e-10).log())  # noqa: E731
+    target = mean_db(log_power)
+    out = log_power.clone()
+    frames = len(log_power)
+
+    def offset(high: int) -> int:
+        return int(torch.randint(0, max(high, 0) + 1, (1,), generator=generator))
+
+    for other, level in zip(others, levels_db):
+        if len(other) > frames:
+            other = other[(s := offset(len(other) - frames)):s + frames]
+        start = offset(frames - len(other))
+        shift = (target - level - mean_db(other)) * math.log(10) / 10  # natural-log gain
+        window = out[start:start + len(other)]
+        out[start:start + len(other)] = torch.logaddexp(window, other + shift)
+    return out
 
 
 def stretch(feats: torch.Tensor, rate: float) -> torch.Tensor:

@@ -20,7 +20,7 @@ from normalizer import spoken_forms, to_words
 from normalizer.table import number_column, parse_number, read_csv
 
 from . import workers
-from .audio import N_MELS, features_or_error, normalize, perturb
+from .audio import N_MELS, features_or_error, mix_under, normalize, perturb
 
 
 @dataclass
@@ -145,16 +145,44 @@ def pad_feats(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.nn.utils.rnn.pad_sequence([f.float() for f in feats], batch_first=True), lengths
 
 
+BABBLE_VOICES = (1, 3)  # how many other clips talk under a babbled one ...
+BABBLE_DB = (8.0, 20.0)  # ... each this far below it (augment.draw_recipe's babble)
+
+
+def babble_batch(raw: list[torch.Tensor], share: float, generator: torch.Generator) -> list[torch.Tensor]:
+    """[(frames_i, n_mels) log mel power] -> the same, a share of them with 1-3 others of the
+    list (the batch: any speaker, any engine) mixed under them, 8-20 dB down (audio.mix_under).
+    Drawn anew every epoch, where the corpus's babble is fixed in each clip and comes from one
+    or two engines."""
+    out = []
+    for i, f in enumerate(raw):
+        rest = [j for j in range(len(raw)) if j != i]
+        if not rest or float(torch.rand((), generator=generator)) >= share:
+            out.append(f)
+            continue
+        n = int(torch.randint(BABBLE_VOICES[0], BABBLE_VOICES[1] + 1, (1,), generator=generator))
+        picks = torch.randperm(len(rest), generator=generator)[:n].tolist()
+        levels = (BABBLE_DB[0] + (BABBLE_DB[1] - BABBLE_DB[0]) * torch.rand(len(picks), generator=generator)).tolist()
+        out.append(mix_under(f, [raw[rest[k]] for k in picks], levels, generator))
+    return out
+
+
 def collate(batch: list[Example], vocab, generator: torch.Generator | None = None,
             vtlp: float = 0.12, stretch: float = 0.0, floors: tuple[float, float] | None = None,
-            smooth: float = 0.0) -> dict:
+            smooth: float = 0.0, babble: float = 0.0) -> dict:
     """Examples -> padded tensors; with a generator, each clip perturbed (VTLP within 1 +- vtlp,
     tempo within 1 +- stretch, a share `smooth` blurred across bands, SpecAugment: see
     audio.perturb). With floors (lowest, highest) dB the examples are raw (load_split(raw=True))
     and each clip is floored at a level drawn between the two (the middle without a generator;
-    audio.normalize), so the model learns not to mind where the floor lies."""
+    audio.normalize), so the model learns not to mind where the floor lies; before that, with a
+    generator, a share `babble` of them get other clips of the batch mixed under them
+    (babble_batch)."""
+    if babble and not floors:
+        raise ValueError("babble mixes raw features: it needs floors")
     feats = [e.feats.float() for e in batch]
     if floors:
+        if generator and babble:
+            feats = babble_batch(feats, babble, generator)
         lo, hi = floors
         draws = torch.rand(len(feats), generator=generator).tolist() if generator else [0.5] * len(feats)
         feats = [normalize(f, lo + (hi - lo) * u) for f, u in zip(feats, draws)]

@@ -1,3 +1,6 @@
+import math
+
+import pytest
 import torch
 
 from normalizer import WordVocab, spoken_forms, to_words
@@ -184,6 +187,41 @@ def test_collate_draws_a_floor_per_training_clip():
     batch = collate([raw] * 4, vocab, torch.Generator().manual_seed(0), vtlp=0.0, floors=(40.0, 60.0))
     starts = batch["feats"][:, :5].mean(dim=(1, 2))  # the quiet start, floored differently per clip
     assert len({round(float(s), 3) for s in starts}) == 4
+
+
+def test_mix_under_adds_power_at_the_asked_level_and_offset():
+    from seq2seq_asr.audio import mix_under
+    g = torch.Generator().manual_seed(0)
+    quiet = torch.full((50, 64), math.log(1e-4))  # (frames, n_mels) log mel power
+    loud = torch.zeros(20, 64)  # power 1 for 20 frames
+    mixed = mix_under(quiet, [quiet], [0.0], g)
+    assert torch.allclose(mixed, quiet + math.log(2))  # itself at 0 dB: twice the power
+    mixed = mix_under(loud.repeat(3, 1)[:50], [loud], [10.0], g)  # 20 frames somewhere in 50
+    added = mixed.exp() - loud.repeat(3, 1)[:50].exp()
+    touched = added.abs().amax(dim=1) > 0
+    assert int(touched.sum()) == 20 and touched.nonzero().squeeze().diff().eq(1).all()  # in one stretch
+    assert torch.allclose(added[touched], torch.full_like(added[touched], 0.1), rtol=1e-3)  # 10 dB under
+    long = torch.full((80, 64), math.log(1e-4))
+    assert mix_under(quiet, [long], [20.0], g).shape == quiet.shape  # a longer voice is cut to fit
+    assert torch.equal(mix_under(quiet, [], [], g), quiet)
+
+
+def test_collate_babble_mixes_other_clips_of_the_batch_under_a_share():
+    from normalizer import WordVocab
+    from seq2seq_asr.audio import SAMPLE_RATE, log_mel_power, normalize
+    from seq2seq_asr.data import Example, babble_batch, collate
+    g = torch.Generator().manual_seed(3)
+    clips = [log_mel_power(torch.randn(SAMPLE_RATE, generator=g) * (i + 1) * 0.1) for i in range(6)]
+    assert all(torch.equal(a, b) for a, b in zip(babble_batch(clips, 0.0, g), clips))
+    everyone = babble_batch(clips, 1.0, g)
+    assert all((a > b - 1e-5).all() and (a > b + 1e-3).any() for a, b in zip(everyone, clips))  # only adds
+    assert torch.equal(babble_batch(clips[:1], 1.0, g)[0], clips[0])  # nobody else to talk under it
+    vocab = WordVocab()
+    batch = [Example(c.half(), 7, "s", "female") for c in clips]
+    plain = collate(batch, vocab, floors=(60.0, 60.0), babble=1.0)["feats"]  # no generator: no babble
+    assert torch.allclose(plain[0], normalize(batch[0].feats.float(), 60.0), atol=1e-5)
+    with pytest.raises(ValueError, match="floors"):
+        collate(batch, vocab, g, babble=0.5)
 
 
 def test_smooth_bands_fades_harmonics_and_keeps_the_envelope():

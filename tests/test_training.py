@@ -71,6 +71,19 @@ def test_floor_jitter_trains_on_raw_features_and_keeps_the_model_floor(tmp_path)
     assert result.exit_code == 2 and "--floor-jitter" in result.output, result.output
 
 
+def test_babble_trains_on_raw_features_and_keeps_its_share_on_resume(tmp_path):
+    extra = ("--enc-hidden", "16", "--dec-hidden", "16", "--babble", "0.5")
+    run(train_recognition, tmp_path, 1, *extra)
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 2  # raw to train, floored for dev
+    args = [CLIPS, CLIPS, "--out", str(tmp_path / "run"), "--epochs", "2", "--threads", "1",
+            "--cache", str(tmp_path / "cache"), "--batch-size", "8"]
+    result = CliRunner().invoke(train_recognition.main, args)
+    assert result.exit_code == 1 and "--babble 0.5 (asked now: 0)" in result.output, result.output
+    for bad in (("--babble", "1.5"), ("--babble", "0.3", "--floor-db", "0")):
+        result = CliRunner().invoke(train_recognition.main, [CLIPS, CLIPS, "--out", str(tmp_path / "x"), *bad])
+        assert result.exit_code == 2 and "--babble" in result.output, result.output
+
+
 def test_moving_average_is_what_best_pt_holds_and_resumes(tmp_path):
     extra = ("--enc-hidden", "16", "--dec-hidden", "16", "--ema", "0.9", "--mix-style", "0.5")
 
