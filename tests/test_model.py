@@ -207,7 +207,6 @@ def test_mix_under_adds_power_at_the_asked_level_and_offset():
 
 
 def test_collate_babble_mixes_other_clips_of_the_batch_under_a_share():
-    from normalizer import WordVocab
     from seq2seq_asr.audio import SAMPLE_RATE, log_mel_power, normalize
     from seq2seq_asr.data import Example, babble_batch, collate
     g = torch.Generator().manual_seed(3)
