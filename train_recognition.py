@@ -5,7 +5,8 @@
 
 Writes into --out: last.pt (resumable: rerun the same command), best.pt (the model with
 the best dev accuracy, ready for evaluation.py --model), config.json, history.json,
-curves.png and attention.png. --export copies best.pt to a path such as states/recognizer.pt.
+curves.png and attention.png. --export copies best.pt to a path such as states/recognizer.pt,
+its weights in float16 (half the file; --export-float32 keeps them as trained).
 
 Uses the GPU when there is one (--device, mixed precision on CUDA). On several GPUs or
 machines, run it under torchrun: each process trains on its shard of every epoch's batches
@@ -304,14 +305,17 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
 @click.option("--mix-style", default=ModelConfig.mix_style, show_default=True,
               help="Share of training utterances whose encoder-input statistics are mixed with "
                    "another's (MixStyle); with --init it replaces the initial model's.")
-@click.option("--export", type=click.Path(dir_okay=False), help="Copy best.pt here when done.")
-def main(enc_hidden, enc_layers, dec_hidden, no_ctc, floor_db, mix_style, export, **kwargs):
+@click.option("--export", type=click.Path(dir_okay=False),
+              help="Copy best.pt here when done, its weights in float16: half the file, the same "
+                   "answers within rounding.")
+@click.option("--export-float32", is_flag=True, help="Export the weights as trained, in float32.")
+def main(enc_hidden, enc_layers, dec_hidden, no_ctc, floor_db, mix_style, export, export_float32, **kwargs):
     """Train the number recognizer on TRAIN_CSV, choosing the best epoch on DEV_CSV."""
     cfg = TrainConfig(**kwargs)
     model_cfg = ModelConfig(enc_hidden=enc_hidden, enc_layers=enc_layers, dec_hidden=dec_hidden,
                             floor_db=floor_db, mix_style=mix_style,
                             ctc=not no_ctc and cfg.ctc_weight > 0)
-    train_and_export(lambda: train(cfg, model_cfg), export)
+    train_and_export(lambda: train(cfg, model_cfg), export, half=not export_float32)
 
 if __name__ == "__main__":
     main()

@@ -81,6 +81,25 @@ def recognizer_config(payload: dict) -> ModelConfig:
     return ModelConfig(**{"floor_db": 0.0, **payload["config"]})
 
 
+def _half(weights: dict) -> dict:
+    """Floating-point tensors in float16 (half the bytes; _recognizer reads them as float32)."""
+    return {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
+
+
+def save_half(src: str | Path, dst: str | Path) -> None:
+    """Copy the recognizer checkpoint at `src` to `dst` (atomically) with its weights in float16:
+    half the file, the same answers within rounding, loaded as float32 as before. CheckpointError
+    if `src` is not a usable recognizer or a weight is beyond float16's range."""
+    payload = read(src)
+    _build(src, payload, lambda: _recognizer(payload))
+    halved = _half(payload["model"])
+    beyond = [k for k, v in halved.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if beyond:
+        raise CheckpointError(f"{src}: weights beyond float16's range in {', '.join(beyond[:3])}: "
+                              "keep it in float32")
+    _write(dst, {**payload, "model": halved})
+
+
 def _recognizer(entry: dict) -> Recognizer:
     """A recognizer from a payload or an ensemble member: {"config", "model"}."""
     model = Recognizer(recognizer_config(entry))
@@ -119,10 +138,9 @@ def save_ensemble(path: str | Path, members: list[str | Path]) -> None:
         Ensemble([model for model, _, _ in loaded])
     except ValueError as e:
         raise CheckpointError(f"{', '.join(map(str, members))}: cannot be one ensemble: {e}") from None
-    half = lambda t: t.half() if t.is_floating_point() else t  # noqa: E731
     payload = {"format": ENSEMBLE_FORMAT, "vocab": payloads[0]["vocab"],
                "members": [{"config": p["config"], "source": str(m),
-                            "model": {k: half(v) for k, v in p["model"].items()}}
+                            "model": _half(p["model"])}
                            for m, p in zip(members, payloads)]}
     _write(path, payload)
 

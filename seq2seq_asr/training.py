@@ -13,6 +13,7 @@ import torch.distributed as dist
 
 from normalizer.table import CsvError
 
+from . import checkpoint
 from .checkpoint import CheckpointError
 
 
@@ -32,16 +33,18 @@ def config_options(cls, skip=()):
     return wrap
 
 
-def train_and_export(train, export: str | None) -> None:
+def train_and_export(train, export: str | None, half: bool = False) -> None:
     """Run train() -> best checkpoint path; unusable CSVs or checkpoints become a one-line
-    error; the best checkpoint is copied to `export` when given."""
+    error; the best checkpoint is copied to `export` when given, with half=True its weights in
+    float16 (a recognizer only: checkpoint.save_half)."""
     try:
         best = train()
+        if export:
+            (checkpoint.save_half if half else shutil.copy)(best, export)
     except (CsvError, CheckpointError) as e:
         raise click.ClickException(str(e)) from None
     if export:
-        shutil.copy(best, export)
-        print(f"exported {best} -> {export}", file=sys.stderr)
+        print(f"exported {best} -> {export}{' (weights in float16)' if half else ''}", file=sys.stderr)
 
 
 @dataclass

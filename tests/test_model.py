@@ -101,6 +101,30 @@ def test_checkpoint_round_trip_and_bad_files(tmp_path):
             raise AssertionError(f"{name} loaded")
 
 
+def test_a_float16_copy_is_half_the_file_and_decodes_as_the_original(tmp_path):
+    model = small_model(5)
+    checkpoint.save(tmp_path / "m.pt", model, VOCAB, {"history": "[]"})
+    checkpoint.save_half(tmp_path / "m.pt", tmp_path / "half.pt")
+    stored = torch.load(tmp_path / "half.pt", weights_only=True)
+    assert stored["history"] == "[]" and stored["vocab"] == VOCAB.to_dict()
+    assert {v.dtype for v in stored["model"].values() if v.is_floating_point()} == {torch.float16}
+    assert (tmp_path / "half.pt").stat().st_size < 0.6 * (tmp_path / "m.pt").stat().st_size
+    loaded, _, _ = checkpoint.load(tmp_path / "half.pt")
+    assert all(v.dtype == torch.float32 for v in loaded.state_dict().values() if v.is_floating_point())
+    torch.manual_seed(0)
+    feats, lengths = torch.randn(2, 120, N_MELS), torch.tensor([120, 90])
+    with torch.no_grad():
+        a, b = (m.encode(feats, lengths)[0] for m in (model, loaded))
+    assert torch.allclose(a, b, atol=1e-2) and not torch.equal(a, b)  # rounded, not the same file
+    # a weight float16 cannot hold is refused and nothing is written
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    next(v for v in payload["model"].values() if v.is_floating_point())[0] = 1e6
+    torch.save(payload, tmp_path / "big.pt")
+    with pytest.raises(checkpoint.CheckpointError, match="beyond float16's range"):
+        checkpoint.save_half(tmp_path / "big.pt", tmp_path / "big-half.pt")
+    assert not (tmp_path / "big-half.pt").exists()
+
+
 def test_checkpoint_carries_a_sentencepiece_vocabulary(tmp_path):
     from normalizer import PieceVocab
 

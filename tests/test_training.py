@@ -31,15 +31,19 @@ def test_recognizer_trains_saves_and_resumes(tmp_path):
     assert config["train"]["seed"] == 0 and "enc_hidden" in config["model"]
     model, vocab, _ = checkpoint.load(tmp_path / "exported.pt")
     assert (model.config.enc_hidden, model.config.enc_layers, len(vocab)) == (32, 3, 44)
+    exported = torch.load(tmp_path / "exported.pt", weights_only=True)["model"]  # float16 by default
+    assert {v.dtype for v in exported.values() if v.is_floating_point()} == {torch.float16}
     assert model.encoder.rnn.num_layers == 3
     for png in ("curves.png", "attention.png"):
         assert (tmp_path / "run" / png).read_bytes()[:4] == b"\x89PNG"
     # fine-tuning: a new run starts from the exported weights and keeps their shape
     args = [CLIPS, CLIPS, "--out", str(tmp_path / "tuned"), "--epochs", "1", "--threads", "1",
-            "--cache", str(tmp_path / "cache"), "--batch-size", "8", "--init", str(tmp_path / "exported.pt")]
+            "--cache", str(tmp_path / "cache"), "--batch-size", "8", "--init", str(tmp_path / "exported.pt"),
+            "--export", str(tmp_path / "tuned.pt"), "--export-float32"]
     result = CliRunner().invoke(train_recognition.main, args)
     assert result.exit_code == 0 and "starting from the weights of" in result.output, result.output
     assert checkpoint.load(tmp_path / "tuned" / "last.pt")[0].config.enc_hidden == 32
+    assert (tmp_path / "tuned.pt").read_bytes() == (tmp_path / "tuned" / "best.pt").read_bytes()
 
 
 def test_cosine_schedule_and_tempo_perturbation_train_and_resume(tmp_path):
