@@ -309,7 +309,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
               help="Copy best.pt here when done, its weights in float16: half the file, the same "
                    "answers within rounding.")
 @click.option("--export-float32", is_flag=True, help="Export the weights as trained, in float32.")
-def main(enc_hidden, enc_layers, dec_hidden, no_ctc, floor_db, mix_style, export, export_float32, **kwargs):
+def main(enc_hidden, enc_layers, dec_hidden, no_ctc, floor_db, mix_style, export, export_float32,
+         **kwargs):
     """Train the number recognizer on TRAIN_CSV, choosing the best epoch on DEV_CSV."""
     cfg = TrainConfig(**kwargs)
     model_cfg = ModelConfig(enc_hidden=enc_hidden, enc_layers=enc_layers, dec_hidden=dec_hidden,

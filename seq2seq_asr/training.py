@@ -14,7 +14,6 @@ import torch.distributed as dist
 from normalizer.table import CsvError
 
 from . import checkpoint
-from .checkpoint import CheckpointError
 
 
 def seed_everything(seed: int) -> None:
@@ -41,7 +40,7 @@ def train_and_export(train, export: str | None, half: bool = False) -> None:
         best = train()
         if export:
             (checkpoint.save_half if half else shutil.copy)(best, export)
-    except (CsvError, CheckpointError) as e:
+    except (CsvError, checkpoint.CheckpointError) as e:
         raise click.ClickException(str(e)) from None
     if export:
         print(f"exported {best} -> {export}{' (weights in float16)' if half else ''}", file=sys.stderr)
