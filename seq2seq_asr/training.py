@@ -40,10 +40,9 @@ def train_and_export(train, export: str | None, half: bool = False) -> None:
         best = train()
         if export:
             (checkpoint.save_half if half else shutil.copy)(best, export)
+            print(f"exported {best} -> {export}{' (weights in float16)' if half else ''}", file=sys.stderr)
     except (CsvError, checkpoint.CheckpointError) as e:
         raise click.ClickException(str(e)) from None
-    if export:
-        print(f"exported {best} -> {export}{' (weights in float16)' if half else ''}", file=sys.stderr)
 
 
 @dataclass
