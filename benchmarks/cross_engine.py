@@ -2,6 +2,7 @@
 
     python benchmarks/cross_engine.py [--work data/cross_engine] [--train 6000 --epochs 10]
     python benchmarks/cross_engine.py --corpus data/corpus2 --recipe long --epochs 20 --schedule cosine --stretch 0.2
+    python benchmarks/cross_engine.py --corpus data/corpus5 --recipe distil --distil 1 --teacher data/teacher
 
 For each engine E (every one of voices.ENGINES unless --engines): train a recognizer and a
 gender classifier on the other engines only (a short schedule), then score them on E: `--eval`
@@ -164,10 +165,17 @@ def merge(results_file: Path, engine: str, new: dict) -> dict:
               help="Recognizer: keep a moving average of the weights with this decay a step; it is scored.")
 @click.option("--mix-style", default=ModelConfig.mix_style, show_default=True,
               help="Recognizer: share of training utterances given another's encoder-input statistics.")
+@click.option("--distil", default=train_recognition.TrainConfig.distil, show_default=True,
+              help="Recognizer: weight of the loss that makes its encoder predict Whisper-base's frames "
+                   "(cached first under --teacher for each fold's training CSV).")
+@click.option("--distil-loss", default=train_recognition.TrainConfig.distil_loss, show_default=True,
+              type=click.Choice(["cosine", "l1"]))
+@click.option("--teacher", "teacher_dir", default="data/teacher", show_default=True,
+              help="Where Whisper-base's frames are cached (with --distil).")
 @search_options
 def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, threads, shipped,
          corpus, recipe, lr, schedule, stretch, vtlp, smooth, floor_db, floor_jitter, ema, mix_style,
-         tempos, warps, high_voice_hz):
+         distil, distil_loss, teacher_dir, tempos, warps, high_voice_hz):
     work.mkdir(parents=True, exist_ok=True)
     engines = [e for e in engines.split(",") if e]
     search = {"tempos": tempos, "warps": warps, "high_voice_hz": high_voice_hz}  # how every model reads
@@ -186,11 +194,16 @@ def main(work, engines, n_train, n_dev, n_eval, epochs, gender_epochs, seed, thr
         # named by the engines it hears: leaving out an engine the corpus never had reuses the run
         run = work / "runs" / recipe / ("on-" + "+".join(engines_of(train_csv)))
         cache = str(work / "cache")
+        if distil:
+            from seq2seq_asr import teacher  # training only: Whisper-base, the [teacher] extra
+            teacher.cache_split(train_csv, teacher_dir, threads=threads)
         asr = train_recognition.train(
             train_recognition.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "recognizer"),
                                           epochs=epochs, patience=epochs, seed=seed, threads=threads,
                                           cache=cache, lr=lr, schedule=schedule, stretch=stretch,
-                                          vtlp=vtlp, smooth=smooth, floor_jitter=floor_jitter, ema=ema),
+                                          vtlp=vtlp, smooth=smooth, floor_jitter=floor_jitter, ema=ema,
+                                          teacher=teacher_dir if distil else "", distil=distil,
+                                          distil_loss=distil_loss),
             ModelConfig(floor_db=floor_db, mix_style=mix_style))
         gender = train_gender.train(
             train_gender.TrainConfig(str(train_csv), str(dev_csv), out=str(run / "gender"),

@@ -30,6 +30,8 @@ class Example:
     speaker: str
     gender: str
     words: tuple[str, ...] = ()  # what the clip says, one of spoken_forms(number)
+    path: str = ""  # the audio file, as the CSV's folder joined with its filename cell
+    teacher: torch.Tensor | None = None  # (teacher frames, teacher dim) float16, for --distil (teacher.py)
 
 
 def said(number: int, cell: str | None) -> tuple[str, ...]:
@@ -53,9 +55,10 @@ def _features(path: str, floor_db: float = 0.0, raw: bool = False):
     return (feats.numpy() if feats is not None else None), error
 
 
-def _cache_key(csv_path: Path, paths: list[Path], floor_db: float, raw: bool) -> str:
-    floor = "|raw" if raw else f"|floor{floor_db:g}" if floor_db else ""  # older caches keep their keys
-    key = hashlib.sha1(f"{csv_path.resolve()}|{N_MELS}|words{floor}".encode())
+def cache_key(csv_path: Path, paths: list[Path], tag: str) -> str:
+    """16 hex digits naming what was computed (tag) from a CSV and its audio files, as they are
+    now: their paths, sizes and modification times."""
+    key = hashlib.sha1(f"{csv_path.resolve()}|{tag}".encode())
     for p in [csv_path, *paths]:
         try:
             st = p.stat()
@@ -63,6 +66,11 @@ def _cache_key(csv_path: Path, paths: list[Path], floor_db: float, raw: bool) ->
         except OSError:
             key.update(f"{p}|missing;".encode())
     return key.hexdigest()[:16]
+
+
+def _cache_key(csv_path: Path, paths: list[Path], floor_db: float, raw: bool) -> str:
+    floor = "|raw" if raw else f"|floor{floor_db:g}" if floor_db else ""  # older caches keep their keys
+    return cache_key(csv_path, paths, f"{N_MELS}|words{floor}")
 
 
 def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache",
@@ -94,10 +102,11 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
     if cache and cache.is_file():
         try:
             saved = torch.load(cache, weights_only=True)
-            return [Example(f, n, s, g, tuple(w)) for f, n, s, g, w in zip(
-                saved["feats"], saved["number"], saved["speaker"], saved["gender"], saved["words"])]
-        except Exception as e:  # noqa: BLE001 - a damaged cache is rebuilt, never fatal
-            print(f"{cache}: unreadable feature cache ({type(e).__name__}); rebuilding", file=sys.stderr)
+            return [Example(f, n, s, g, tuple(w), p) for f, n, s, g, w, p in zip(
+                saved["feats"], saved["number"], saved["speaker"], saved["gender"], saved["words"],
+                saved["path"], strict=True)]
+        except Exception as e:  # noqa: BLE001 - a damaged (or pre-"path") cache is rebuilt, never fatal
+            print(f"{cache}: unreadable feature cache ({type(e).__name__}: {e}); rebuilding", file=sys.stderr)
     with workers.pool(jobs) as pool:
         feats = pool.map(partial(_features, floor_db=floor_db, raw=raw), [str(r[1]) for r in rows], chunksize=64)
     examples = []
@@ -106,13 +115,13 @@ def load_split(csv_path: str | Path, cache_dir: str | Path | None = "data/cache"
             print(f"{csv_path}: row {table.row_number(i)}: {path.name}: {error}; skipped",
                   file=sys.stderr)
             continue
-        examples.append(Example(torch.from_numpy(f), number, speaker, gender, words))
+        examples.append(Example(torch.from_numpy(f), number, speaker, gender, words, str(path)))
     if cache:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")
         torch.save({"feats": [e.feats for e in examples], "number": [e.number for e in examples],
                     "speaker": [e.speaker for e in examples], "gender": [e.gender for e in examples],
-                    "words": [list(e.words) for e in examples]},
+                    "words": [list(e.words) for e in examples], "path": [e.path for e in examples]},
                    tmp)
         tmp.replace(cache)
     return examples
@@ -143,6 +152,15 @@ def pad_feats(feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """[(frames_i, n_mels)] -> (B, T, n_mels) float32 zero-padded, (B,) lengths."""
     lengths = torch.tensor([len(f) for f in feats])
     return torch.nn.utils.rnn.pad_sequence([f.float() for f in feats], batch_first=True), lengths
+
+
+def pad_teacher(frames: list[torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
+    """[(Tt_i, E) teacher frames or None] -> (B, max Tt, E) float32 zero-padded, (B,) lengths
+    (0 for a clip without teacher frames, which distil.distil_loss leaves out)."""
+    width = next(f.shape[1] for f in frames if f is not None)
+    frames = [f if f is not None else torch.zeros(0, width) for f in frames]
+    lengths = torch.tensor([len(f) for f in frames])
+    return torch.nn.utils.rnn.pad_sequence([f.float() for f in frames], batch_first=True), lengths
 
 
 BABBLE_VOICES = (1, 3)  # how many other clips talk under a babbled one ...
@@ -176,7 +194,8 @@ def collate(batch: list[Example], vocab, generator: torch.Generator | None = Non
     and each clip is floored at a level drawn between the two (the middle without a generator;
     audio.normalize), so the model learns not to mind where the floor lies; before that, with a
     generator, a share `babble` of them get other clips of the batch mixed under them
-    (babble_batch)."""
+    (babble_batch). Examples with teacher frames add "teacher" (B, Tt, E) and "teacher_lengths"
+    (pad_teacher)."""
     if babble and not floors:
         raise ValueError("babble mixes raw features: it needs floors")
     feats = [e.feats.float() for e in batch]
@@ -191,7 +210,10 @@ def collate(batch: list[Example], vocab, generator: torch.Generator | None = Non
     feats, lengths = pad_feats(feats)
     labels = [torch.tensor(vocab.encode(list(e.words) or to_words(e.number))) for e in batch]
     pad = lambda xs: torch.nn.utils.rnn.pad_sequence(xs, batch_first=True)  # noqa: E731
-    return {
+    teacher = {}
+    if any(e.teacher is not None for e in batch):  # training with --distil
+        teacher = dict(zip(("teacher", "teacher_lengths"), pad_teacher([e.teacher for e in batch])))
+    return teacher | {
         "feats": feats, "lengths": lengths,
         "inputs": pad([torch.cat([torch.tensor([vocab.sos]), x]) for x in labels]),
         "targets": pad([torch.cat([x, torch.tensor([vocab.eos])]) for x in labels]),

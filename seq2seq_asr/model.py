@@ -195,6 +195,12 @@ class Recognizer(nn.Module):
         """inputs (B, U) = <sos> w1..wn, targets (B, U) = w1..wn <eos>, labels (B, S) = w1..wn,
         all padded with 0 -> (total loss, attention loss, CTC loss or 0)."""
         logits, _, memory, enc_lengths = self(feats, lengths, inputs)
+        return self.loss_from(logits, memory, enc_lengths, targets, labels, label_lengths,
+                              ctc_weight, label_smoothing)
+
+    def loss_from(self, logits, memory, enc_lengths, targets, labels, label_lengths, ctc_weight=0.3,
+                  label_smoothing=0.1):
+        """loss() from a forward pass already made: logits (B, U, V), memory (B, T', D)."""
         att = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=0,
                               label_smoothing=label_smoothing)
         if self.ctc_head is None or ctc_weight == 0:
