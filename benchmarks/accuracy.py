@@ -6,10 +6,10 @@ and how well its confidence separates right answers from wrong ones.
 Digit CER: edit distance between the digit strings of the reference and the prediction,
 summed over clips, divided by the reference digits (in %). Unreadable files count as wrong.
 Coverage table: accuracy of the most confident answers, and the confidence threshold
-(--min-confidence) that keeps that share. --json-out also keeps every clip's answer, to break
-the figures down later; --by COLUMN does it now.
+(--min-confidence) that keeps that share. --json-out writes the figures with the command, model
+and test set (benchmarks/record.py; benchmarks/report.py renders them) and every clip's answer,
+to break the figures down later (--no-json-clips: not); --by COLUMN does it now.
 """
-import json
 import sys
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import seq2seq_asr  # noqa: E402
 from normalizer.table import CsvError, number_column, parse_number, read_csv  # noqa: E402
+from benchmarks import record  # noqa: E402
 from seq2seq_asr.cli import search_options  # noqa: E402
 from seq2seq_asr.transcribe import DEFAULT_GENDER_MODEL, DEFAULT_MODEL  # noqa: E402
 
@@ -85,8 +86,10 @@ def coverage_table(confidences: list[float], right: list[bool]) -> list[dict]:
               help="Also break the figures down by this column of the CSV (samplerate, ext, style, ...); "
                    "repeatable.")
 @click.option("--json-out", type=click.Path(path_type=Path), help="Also write the figures as JSON.")
+@click.option("--json-clips/--no-json-clips", default=True, show_default=True,
+              help="Keep every clip's answer in --json-out.")
 def main(csv_path, model_path, beam, ctc_weight, tempos, warps, high_voice_hz, limit, gender, gender_model,
-         by_columns, json_out):
+         by_columns, json_out, json_clips):
     torch.set_num_threads(2)
     try:
         table = read_csv(csv_path, required=("filename", *by_columns))
@@ -123,8 +126,10 @@ def main(csv_path, model_path, beam, ctc_weight, tempos, warps, high_voice_hz, l
         print(f"| {100 * row['coverage']:.0f} % | {row['accuracy']:.2f} | {row['threshold']:.3f} |")
     print(f"\nconfidence ROC AUC (right vs wrong): {auc:.3f}" if auc is not None else "")
     report = {"overall": overall, "per_speaker": per_speaker, "by": by, "coverage": coverage, "auc": auc,
-              "clips": [{"filename": f, "reference": r, "prediction": res.number, "confidence": c}
-                        for f, r, res, c in zip(table.column("filename"), refs, results, conf)]}
+              "unreadable": failed}
+    if json_clips:
+        report["clips"] = [{"filename": f, "reference": r, "prediction": res.number, "confidence": c}
+                           for f, r, res, c in zip(table.column("filename"), refs, results, conf)]
     if gender:
         g_right = [r.gender == g for r, g in zip(results, table.column("gender"))]
         by_speaker = {s: [x for x, t in zip(g_right, speakers) if t == s] for s in sorted(set(speakers))}
@@ -133,7 +138,9 @@ def main(csv_path, model_path, beam, ctc_weight, tempos, warps, high_voice_hz, l
               "clips; per speaker: " + ", ".join(f"{s} {100 * sum(v) / len(v):.0f}"
                                                  for s, v in by_speaker.items()))
     if json_out:
-        json_out.write_text(json.dumps(report, indent=1))
+        reading = {"beam": beam, "ctc_weight": ctc_weight, "tempos": list(tempos), "warps": list(warps),
+                   "high_voice_hz": high_voice_hz}
+        record.write(json_out, report, record.provenance(model_path, record.relative(csv_path), reading))
 
 
 if __name__ == "__main__":

@@ -18,11 +18,13 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import seq2seq_asr  # noqa: E402
+from benchmarks import record  # noqa: E402
 from benchmarks.accuracy import score  # noqa: E402
 from seq2seq_asr.cli import search_options  # noqa: E402
 from seq2seq_asr.transcribe import DEFAULT_MODEL, Array  # noqa: E402
 
 PACK = Path("/usr/share/asterisk/sounds/ru_RU_f_IvrvoiceRU/digits")
+SET_NAME = f"Asterisk's Russian phone prompts ({PACK.parent.name}), joined as a phone menu plays them"
 
 
 def prompts(n: int) -> list[str]:
@@ -42,12 +44,8 @@ def prompts(n: int) -> list[str]:
     return names
 
 
-@click.command()
-@click.option("--model", "model_path", default=DEFAULT_MODEL, type=click.Path(path_type=Path))
-@click.option("--clips", default=300, show_default=True)
-@click.option("--seed", default=0, show_default=True)
-@search_options
-def main(model_path, clips, seed, tempos, warps, high_voice_hz):
+def phone_menu(clips: int, seed: int) -> tuple[list[int], list[Array]]:
+    """-> (the numbers, the clips that say them: the pack's recordings joined with pauses)."""
     if not PACK.is_dir():
         raise click.ClickException(f"{PACK} not found: sudo apt-get install asterisk-core-sounds-ru-wav")
     rng = np.random.default_rng(seed)
@@ -59,15 +57,37 @@ def main(model_path, clips, seed, tempos, warps, high_voice_hz):
             audio, rate = sf.read(PACK / f"{name}.wav", dtype="float32")
             pieces += [audio, np.zeros(int(rng.uniform(0.03, 0.15) * rate), np.float32)]
         sources.append(Array(np.concatenate(pieces[:-1]), rate, f"{n}"))
+    return numbers, sources
+
+
+def report(name, numbers: list[int], heard: list) -> dict:
+    """Prints and returns the scores of all clips and of each range."""
+    pairs = list(zip(numbers, heard))
+    figures = {}
+    for part_name, part in [("all", pairs), ("<1000", [p for p in pairs if p[0] < 1000]),
+                            (">=1000", [p for p in pairs if p[0] >= 1000])]:
+        s = figures[part_name] = score(part)
+        print(f"{name} {part_name}: {s['clips']} clips, exact {s['exact']:.1f} %, digit CER {s['cer']:.1f} %")
+    wrong = [(n, h) for n, h in pairs if h != n][:12]
+    print("some errors (said -> heard):", ", ".join(f"{a}->{b}" for a, b in wrong))
+    return {"overall": figures["all"], "range": {k: figures[k] for k in ("<1000", ">=1000")}}
+
+
+@click.command()
+@click.option("--model", "model_path", default=DEFAULT_MODEL, type=click.Path(path_type=Path))
+@click.option("--clips", default=300, show_default=True)
+@click.option("--seed", default=0, show_default=True)
+@search_options
+@click.option("--json-out", type=click.Path(path_type=Path),
+              help="Also write the figures as JSON (benchmarks/record.py).")
+def main(model_path, clips, seed, tempos, warps, high_voice_hz, json_out):
+    numbers, sources = phone_menu(clips, seed)
     model = seq2seq_asr.load(model_path, tempos=tempos, warps=warps, high_voice_hz=high_voice_hz)
     results = model.transcribe(sources)
-    pairs = [(n, r.number) for n, r in zip(numbers, results)]
-    for name, part in [("all", pairs), ("<1000", [p for p in pairs if p[0] < 1000]),
-                       (">=1000", [p for p in pairs if p[0] >= 1000])]:
-        s = score(part)
-        print(f"{model_path} {name}: {s['clips']} clips, exact {s['exact']:.1f} %, digit CER {s['cer']:.1f} %")
-    wrong = [(n, r.number) for n, r in zip(numbers, results) if r.number != n][:12]
-    print("some errors (said -> heard):", ", ".join(f"{a}->{b}" for a, b in wrong))
+    figures = report(model_path, numbers, [r.number for r in results])
+    if json_out:
+        reading = {"tempos": list(tempos), "warps": list(warps), "high_voice_hz": high_voice_hz}
+        record.write(json_out, figures, record.provenance(model_path, SET_NAME, reading))
 
 
 if __name__ == "__main__":

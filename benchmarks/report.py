@@ -1,0 +1,158 @@
+"""The README's Results table, rendered from the JSON files that the benchmarks write with
+--json-out (benchmarks/record.py) and that are kept under benchmarks/results/, so that the table
+is remade by a script and never drifts from the figures.
+
+    python benchmarks/report.py            # rewrite README.md between the results markers
+    python benchmarks/report.py --check    # exit 1 when README.md is not what the files make
+
+A row is a test set read by one model; its files are benchmarks/results/KEY.READING.json, or
+KEY.sN.READING.json for the seeds of a training recipe (shown as their mean, the seeds in
+brackets), READING being `once` (accuracy.py --tempos none --warps none), `doors` (accuracy.py
+as every door reads), `whisper` (whisper_base.py) or `speed` (speed.py). A missing file is a
+dash. A figure whose file names states/recognizer.pt with another sha256 than the checkout's is
+marked as measured on an earlier model.
+"""
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.record import ROOT, sha256  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+README = ROOT / "README.md"
+START = "<!-- results: made by benchmarks/report.py from benchmarks/results/*.json; do not edit -->"
+END = "<!-- /results -->"
+SHIPPED = "states/recognizer.pt"
+DASH = "–"
+
+
+@dataclass(frozen=True)
+class Row:
+    test_set: str  # as the table names it
+    key: str  # its files: RESULTS/KEY[.sN].READING.json
+    model: str  # who reads it
+    makes: str = ""  # the commands that make the test set (and a model that is not shipped)
+
+
+ROWS = [
+    Row("held-out voices: 2 000 clips of the 6 engines' held-out speakers, full augmentation", "heldout",
+        "shipped",
+        ".venv/bin/python -m seq2seq_asr.corpus data/heldout --train 0 --dev 0 --test 2000"),
+    Row("human voice: a phone menu's recorded prompts, 300 clips, 8 kHz (outside evaluation only)", "human",
+        "shipped", "sudo apt-get install asterisk-core-sounds-ru-wav"),
+    Row("espeak-ng never heard, clean: 1 000 clips of its every voice", "fold-espeak-clean",
+        "trained without espeak-ng, 15 epochs",
+        "bash benchmarks/fold.sh espeak   # the fold's corpus, its eval sets and a model per seed"),
+    Row("espeak-ng never heard, augmented: 1 000 clips", "fold-espeak-augmented",
+        "trained without espeak-ng, 15 epochs", "bash benchmarks/fold.sh espeak"),
+    Row("espeak-ng never heard, clean, with distillation", "fold-espeak-distil-clean",
+        "the same + `--teacher --distil 1`", "bash benchmarks/fold.sh espeak"),
+    Row("espeak-ng never heard, augmented, with distillation", "fold-espeak-distil-augmented",
+        "the same + `--teacher --distil 1`", "bash benchmarks/fold.sh espeak"),
+]
+READINGS = ("once", "doors", "whisper", "speed")
+
+
+def load(results: Path, key: str, reading: str) -> list[dict]:
+    """The files of one row and reading: [KEY.READING.json] or the seeds' [KEY.sN.READING.json]."""
+    plain = results / f"{key}.{reading}.json"
+    files = [plain] if plain.is_file() else sorted(
+        results.glob(f"{key}.s*.{reading}.json"), key=lambda p: int(re.search(r"\.s(\d+)\.", p.name)[1]))
+    return [json.loads(f.read_text()) | {"file": f.name} for f in files]
+
+
+def stale(report: dict, shipped_sha: str | None) -> bool:
+    model = report.get("model", {})
+    return model.get("path") == SHIPPED and shipped_sha is not None and model.get("sha256") != shipped_sha
+
+
+def cell(reports: list[dict], value, digits: int, shipped_sha: str | None) -> str:
+    """One figure, or the seeds' mean with each seed's in brackets; † where its model is stale."""
+    if not reports:
+        return DASH
+    values = [value(r) for r in reports]
+    text = f"{sum(values) / len(values):.{digits}f}"
+    if len(values) > 1:
+        text += " (" + " / ".join(f"{v:.{digits}f}" for v in values) + ")"
+    return text + (" †" if any(stale(r, shipped_sha) for r in reports) else "")
+
+
+def accuracy(reports: list[dict], shipped_sha) -> str:
+    if not reports:
+        return DASH
+    return (cell(reports, lambda r: r["overall"]["exact"], 1, shipped_sha) + " / " +
+            cell(reports, lambda r: r["overall"]["cer"], 2, shipped_sha))
+
+
+def render(results: Path = RESULTS, shipped: Path = ROOT / SHIPPED) -> str:
+    """The Markdown between the markers: the table, then each row's commands."""
+    shipped_sha = sha256(shipped) if shipped.is_file() else None
+    lines = ["| test set | model | clips | read once: exact % / digit CER % | as the doors read | "
+             "RTF, 1 thread: once / doors | Whisper-base: exact % / digit CER % (RTF) | |",
+             "|---|---|---|---|---|---|---|---|"]
+    notes, stale_seen, sizes = [], False, {}
+    for n, row in enumerate(ROWS, 1):
+        got = {reading: load(results, row.key, reading) for reading in READINGS}
+        if not any(got.values()):
+            continue
+        clips = next((r[0]["overall"]["clips"] for k, r in got.items() if r and k != "speed"), DASH)
+        speed = got["speed"]
+        rtf = DASH if not speed else (cell(speed, lambda r: r["rtf"]["once"]["rtf"], 4, shipped_sha) + " / " +
+                                      cell(speed, lambda r: r["rtf"]["doors"]["rtf"], 4, shipped_sha))
+        whisper = accuracy(got["whisper"], None)
+        if got["whisper"]:
+            w = got["whisper"]
+            whisper += f" ({sum(r['rtf'] for r in w) / len(w):.3f})"
+            if w[0]["overall"]["clips"] != clips:
+                whisper += f", {w[0]['overall']['clips']} clips"
+        lines.append(f"| {row.test_set} | {row.model} | {clips} | {accuracy(got['once'], shipped_sha)} | "
+                     f"{accuracy(got['doors'], shipped_sha)} | {rtf} | {whisper} | [{n}](#results-{n}) |")
+        commands = ([row.makes] if row.makes else []) + [r["command"] for k in READINGS for r in got[k]]
+        notes.append(f'<a id="results-{n}"></a>{n}. ' + row.test_set.split(":")[0] + ":\n\n```bash\n"
+                     + "\n".join(commands) + "\n```")
+        stale_seen |= any(stale(r, shipped_sha) for k in READINGS for r in got[k])
+        for k in READINGS:
+            for r in got[k]:
+                if "model" in r and (k == "whisper" or r["model"]["path"] == SHIPPED):
+                    sizes[r["model"]["path"]] = r["model"]["bytes"]
+    out = "\n".join(lines) + "\n"
+    if sizes:
+        out += "\nSize on disk: " + ", ".join(f"{'`' + p + '`' if p == SHIPPED else p} {b / 1e6:.1f} MB"
+                                               for p, b in sizes.items()) + ".\n"
+    if stale_seen:
+        out += f"\n† measured on an earlier `{SHIPPED}`: rerun its command.\n"
+    return out + "\n" + "\n\n".join(notes) + "\n"
+
+
+def spliced(readme: str, table: str) -> str:
+    """readme with the text between the markers replaced by table."""
+    if START not in readme or END not in readme:
+        raise click.ClickException(f"README.md lacks the markers {START} ... {END}")
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{table}{END}{tail}"
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Only check: exit 1 when README.md differs from the files.")
+@click.option("--readme", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=README)
+def main(check, readme):
+    text = readme.read_text()
+    new = spliced(text, render())
+    if check:
+        if new != text:
+            raise click.ClickException(f"{readme} is not what benchmarks/results/ makes: "
+                                       "run .venv/bin/python benchmarks/report.py")
+        click.echo(f"{readme}: the Results table matches benchmarks/results/")
+        return
+    readme.write_text(new)
+    click.echo(f"wrote the Results table into {readme}")
+
+
+if __name__ == "__main__":
+    main()
