@@ -89,6 +89,19 @@ def accuracy(reports: list[dict], shipped_sha) -> str:
             cell(reports, lambda r: r["overall"]["cer"], 2, shipped_sha))
 
 
+def weakest(got: dict, n: int = 3) -> str:
+    """The n weakest speakers of a row's first file that has them, as the doors read if measured."""
+    for reading in ("doors", "once"):
+        for r in got[reading][:1]:
+            speakers = r.get("per_speaker", {})
+            if len(speakers) > 1:
+                worst = sorted(speakers.items(), key=lambda kv: kv[1]["exact"])[:n]
+                seed = f" ({r['file'].split('.')[1]})" if len(got[reading]) > 1 else ""
+                return (f"; weakest speakers, {'as the doors read' if reading == 'doors' else 'read once'}"
+                        f"{seed}: " + ", ".join(f"`{k}` {v['exact']:.1f} % of {v['clips']}" for k, v in worst))
+    return ""
+
+
 def render(results: Path = RESULTS, shipped: Path = ROOT / SHIPPED) -> str:
     """The Markdown between the markers: the table, then each row's commands."""
     shipped_sha = sha256(shipped) if shipped.is_file() else None
@@ -114,8 +127,8 @@ def render(results: Path = RESULTS, shipped: Path = ROOT / SHIPPED) -> str:
         lines.append(f"| {row.test_set} | {row.model} | {clips} | {accuracy(got['once'], shipped_sha)} | "
                      f"{accuracy(got['doors'], shipped_sha)} | {rtf} | {whisper} | [{n}](#results-{n}) |")
         commands = ([row.makes] if row.makes else []) + [r["command"] for k in READINGS for r in got[k]]
-        notes.append(f'<a id="results-{n}"></a>{n}. ' + row.test_set.split(":")[0] + ":\n\n```bash\n"
-                     + "\n".join(commands) + "\n```")
+        notes.append(f'<a id="results-{n}"></a>{n}. ' + row.test_set.split(":")[0] + weakest(got)
+                     + ":\n\n```bash\n" + "\n".join(commands) + "\n```")
         stale_seen |= any(stale(r, shipped_sha) for k in READINGS for r in got[k])
         for k in READINGS:
             for r in got[k]:

@@ -51,6 +51,10 @@ def test_render_means_seeds_dashes_gaps_and_marks_an_old_model(tmp_path):
     shipped.write_bytes(b"weights")
     now = report.sha256(shipped)
     fake(tmp_path / "heldout.once.json", 90.0, 3.0, now)  # no doors file: a dash
+    held_json = json.loads((tmp_path / "heldout.once.json").read_text())
+    held_json["per_speaker"] = {s: {"clips": 5, "exact": e, "cer": 0} for s, e in
+                                (("a", 100.0), ("b", 40.0), ("c", 80.0), ("d", 60.0))}
+    (tmp_path / "heldout.once.json").write_text(json.dumps(held_json))
     fake(tmp_path / "human.doors.json", 97.0, 1.0, "an earlier model")
     fake(tmp_path / "fold-espeak-clean.s0.once.json", 80.0, 6.0, "x", model="runs/a/best.pt")
     fake(tmp_path / "fold-espeak-clean.s1.once.json", 84.0, 4.0, "y", model="runs/b/best.pt")
@@ -64,6 +68,7 @@ def test_render_means_seeds_dashes_gaps_and_marks_an_old_model(tmp_path):
     assert "82.0 (80.0 / 84.0) / 5.00 (6.00 / 4.00)" in fold
     assert not any(k.startswith("espeak-ng never heard, augmented") for k in rows)  # no files, no row
     assert "python benchmarks/accuracy.py fold-espeak-clean.s1.once.json" in table
+    assert "weakest speakers, read once: `b` 40.0 % of 5, `d` 60.0 % of 5, `c` 80.0 % of 5:" in table
 
 
 def test_check_fails_on_a_hand_edited_table(tmp_path):
