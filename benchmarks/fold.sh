@@ -30,24 +30,23 @@ for name, strength in (("clean", 0.0), ("augmented", 1.0)):
 EOF
 $P -m seq2seq_asr.teacher $C/train-minus-$E.csv --out data/teacher --threads 2
 
-train() {  # recipe seed: one model, one thread (the two recipes of a seed train side by side)
-  local extra=""; [ "$1" = distil ] && extra="--teacher data/teacher --distil 1"
-  $P train_recognition.py $C/train-minus-$E.csv $C/dev-minus-$E.csv --out runs/fold-$E-$1-e$EPOCHS-s$2 \
-      --seed "$2" --threads 1 --epochs $EPOCHS --patience $EPOCHS --schedule cosine --ema 0.999 $extra \
-      > runs/fold-$E-$1-e$EPOCHS-s$2.log 2>&1
+chain() {  # recipe: one model a seed, one thread, each scored as it finishes (the two recipes side by side)
+  local extra="" key=fold-$E; [ "$1" = distil ] && extra="--teacher data/teacher --distil 1" key=fold-$E-distil
+  for seed in $SEEDS; do
+    local run=runs/fold-$E-$1-e$EPOCHS-s$seed
+    $P train_recognition.py $C/train-minus-$E.csv $C/dev-minus-$E.csv --out $run \
+        --seed "$seed" --threads 1 --epochs $EPOCHS --patience $EPOCHS --schedule cosine --ema 0.999 $extra \
+        >> $run.log 2>&1
+    for set in clean augmented; do
+      local csv=data/cross_engine/eval-$E-$set/test.csv json=$OUT/$key-$set.s$seed
+      [ -f $json.once.json ] || $P benchmarks/accuracy.py $csv --model $run/best.pt --tempos none --warps none \
+          --no-json-clips --json-out $json.once.json > $run.score-$set-once.log 2>&1
+      [ -f $json.doors.json ] || $P benchmarks/accuracy.py $csv --model $run/best.pt --no-json-clips \
+          --json-out $json.doors.json > $run.score-$set-doors.log 2>&1
+    done
+    echo "$run scored $(date)"
+  done
 }
 mkdir -p runs
-for seed in $SEEDS; do
-  train base $seed & a=$!; train distil $seed & b=$!; wait $a; wait $b  # stops on a failed run
-  for recipe in base distil; do
-    run=runs/fold-$E-$recipe-e$EPOCHS-s$seed
-    key=fold-$E; [ $recipe = distil ] && key=fold-$E-distil
-    for set in clean augmented; do
-      csv=data/cross_engine/eval-$E-$set/test.csv
-      $P benchmarks/accuracy.py $csv --model $run/best.pt --tempos none --warps none --no-json-clips \
-          --json-out $OUT/$key-$set.s$seed.once.json
-      $P benchmarks/accuracy.py $csv --model $run/best.pt --no-json-clips --json-out $OUT/$key-$set.s$seed.doors.json
-    done
-  done
-done
+chain base & a=$!; chain distil & b=$!; wait $a; wait $b  # stops on a failed run
 $P benchmarks/report.py

@@ -19,7 +19,9 @@ clips; `python -m seq2seq_asr.teacher --compare CSV` measures it).
 The cache of a CSV is DIR/<csv stem>-<key>/: part-NNNNN.pt files of --part-size clips each,
 written atomically as they finish (a stopped pass resumes at the first missing part), and
 done.json when every part is there. The key is the feature cache's (data.cache_key): the CSV's
-path, size and modification time and every audio file's, so a changed corpus is noticed.
+path, size and modification time and every audio file's, so a changed corpus is noticed. A clip
+that another finished, still valid cache under DIR holds (another fold of the same corpus) is
+copied from it rather than encoded again.
 """
 import hashlib
 import importlib.util
@@ -157,26 +159,63 @@ def _save(path: Path, payload: dict) -> None:
     tmp.replace(path)
 
 
+class _Cached:
+    """Frames already encoded by other finished caches under the root, for a CSV's clips: a cache
+    counts when it was made of a CSV in the same folder with the same settings and its key still
+    holds (none of its files changed since). Indexes names first and loads one part at a time,
+    so memory stays at a part or two whatever the caches hold."""
+
+    def __init__(self, root: Path, csv_path: Path, own: Path, teacher):
+        self.where: dict[str, Path] = {}  # clip name as the CSV has it -> the part holding it
+        for done in sorted(root.glob("*/done.json")):
+            info = json.loads(done.read_text())
+            source = Path(info.get("csv", ""))
+            if done.parent == own or not source.is_file() or source.parent.resolve() != csv_path.parent.resolve() \
+                    or (info.get("sha256"), info.get("context_s"), info.get("compute_type")) \
+                    != (MODEL_SHA256, teacher.context, teacher.compute_type) \
+                    or split_dir(root, source) != done.parent:
+                continue
+            for part in sorted(done.parent.glob("part-*.pt")):
+                for name in torch.load(part, weights_only=True)["files"]:
+                    self.where.setdefault(name, part)
+        self._part, self._frames = None, {}
+
+    def get(self, name: str) -> torch.Tensor | None:
+        part = self.where.get(name)
+        if part is None:
+            return None
+        if part != self._part:
+            saved = torch.load(part, weights_only=True)
+            self._part, self._frames = part, dict(zip(saved["files"], saved["frames"], strict=True))
+        return self._frames[name]
+
+
 def cache_split(csv_path: str | Path, root: str | Path = "data/teacher", teacher: Teacher | None = None,
                 batch_size: int = 8, part_size: int = 256, threads: int = 2,
                 context: float = DEFAULT_CONTEXT) -> Path:
     """Encode every clip of a corpus CSV once (resuming a stopped pass) -> its cache folder.
-    A clip that cannot be read is reported by row and left out of the cache."""
-    csv_path = Path(csv_path)
+    Clips another finished cache under root already holds (another fold of the same corpus) are
+    copied from it, not encoded again. A clip that cannot be read is reported by row and left
+    out of the cache."""
+    csv_path, root = Path(csv_path), Path(root)
     out = split_dir(root, csv_path)
     if (out / "done.json").is_file():
         return out
     files = _files(csv_path)
     out.mkdir(parents=True, exist_ok=True)
     teacher = teacher or Teacher(root, threads, context)
+    cached = _Cached(root, csv_path, out, teacher)
     parts = [files[i:i + part_size] for i in range(0, len(files), part_size)]
     todo = [k for k in range(len(parts)) if not (out / f"part-{k:05d}.pt").is_file()]
     bar = tqdm(total=len(files), initial=len(files) - sum(len(parts[k]) for k in todo),
                desc=f"teacher {csv_path.name}", unit="clip", file=sys.stderr, mininterval=5)
-    started, encoded = time.time(), 0
+    started, encoded, reused = time.time(), 0, 0
     for k in todo:
-        audio, names, errors = [], [], {}
+        audio, names, errors, copied = [], [], {}, {}
         for row, name in parts[k]:
+            if (frames := cached.get(name)) is not None:
+                copied[name] = frames
+                continue
             try:
                 audio.append(load_audio(csv_path.parent / name).numpy().astype(np.float32))
                 names.append(name)
@@ -190,16 +229,17 @@ def cache_split(csv_path: str | Path, root: str | Path = "data/teacher", teacher
             for i, f in zip(chosen, teacher.encode([audio[i] for i in chosen])):
                 frames[i] = torch.from_numpy(f)
             bar.update(len(chosen))
-        bar.update(len(errors))
-        encoded += len(audio)
-        _save(out / f"part-{k:05d}.pt", {"files": names, "frames": frames, "errors": errors})
+        bar.update(len(errors) + len(copied))
+        encoded, reused = encoded + len(audio), reused + len(copied)
+        _save(out / f"part-{k:05d}.pt", {"files": names + list(copied), "frames": frames + list(copied.values()),
+                                         "errors": errors})
     bar.close()
     size = sum(p.stat().st_size for p in out.glob("part-*.pt"))
     (out / "done.json").write_text(json.dumps({
         "csv": str(csv_path), "model": NAME, "sha256": MODEL_SHA256, "context_s": teacher.context,
         "compute_type": teacher.compute_type, "clips": len(files), "parts": len(parts),
         "bytes": size, "seconds_this_pass": round(time.time() - started, 1),
-        "clips_this_pass": encoded}, indent=1))
+        "clips_this_pass": encoded, "clips_reused_this_pass": reused}, indent=1))
     return out
 
 

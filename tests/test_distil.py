@@ -85,6 +85,36 @@ def test_cache_split_resumes_reports_bad_rows_and_lines_up_with_the_features(tmp
         teacher.load_frames(tmp_path / "teacher", csv_path)
 
 
+def test_another_fold_of_the_same_corpus_reuses_the_frames_already_cached(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    table = list(csv.DictReader(CLIPS.open()))[:4]
+    for r in table:  # copies, so the test may change a file
+        (corpus / Path(r["filename"]).name).write_bytes((FIXTURES / r["filename"]).read_bytes())
+        r["filename"] = Path(r["filename"]).name
+
+    def fold(name, rows):
+        with (corpus / name).open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(table[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return corpus / name
+
+    root = tmp_path / "teacher"
+    teacher.cache_split(fold("minus-a.csv", table[1:]), root, StandIn(), part_size=2)
+    second = teacher.cache_split(fold("minus-b.csv", table[:1] + table[2:]), root, StandIn(), part_size=2)
+    done = json.loads((second / "done.json").read_text())
+    assert (done["clips_this_pass"], done["clips_reused_this_pass"]) == (1, 2)  # only clip a is new
+    one, two = teacher.load_frames(root, corpus / "minus-a.csv"), teacher.load_frames(root, corpus / "minus-b.csv")
+    assert sorted(two) == sorted(str(corpus / r["filename"]) for r in table[:1] + table[2:])
+    for path in set(one) & set(two):
+        assert torch.equal(one[path], two[path])
+    # caches whose files changed since are not trusted: a third fold encodes all its clips again
+    (corpus / table[2]["filename"]).write_bytes((corpus / table[2]["filename"]).read_bytes() + b"\0\0")
+    third = teacher.cache_split(fold("minus-c.csv", table[:2] + table[3:]), root, StandIn(), part_size=2)
+    assert json.loads((third / "done.json").read_text())["clips_reused_this_pass"] == 0  # 3 if trusted
+
+
 def test_align_matches_ends_and_interpolates_between():
     t = torch.arange(5.0)[None, :, None].repeat(1, 1, 2)  # (1, 5, 2): frame i holds i
     out = align(t, torch.tensor([5]), torch.tensor([3]), 4)
