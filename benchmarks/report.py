@@ -45,16 +45,9 @@ ROWS = [
         ".venv/bin/python -m seq2seq_asr.corpus data/heldout --train 0 --dev 0 --test 2000"),
     Row("human voice: a phone menu's recorded prompts, 8 kHz (outside evaluation only)", "human",
         "shipped", "sudo apt-get install asterisk-core-sounds-ru-wav"),
-    Row("espeak-ng never heard, clean: every voice of it", "fold-espeak-clean",
-        "trained without espeak-ng, 15 epochs",
-        "bash benchmarks/fold.sh espeak   # the fold's corpus, its eval sets and a model per seed"),
-    Row("espeak-ng never heard, augmented: every voice, full augmentation", "fold-espeak-augmented",
-        "trained without espeak-ng, 15 epochs", "bash benchmarks/fold.sh espeak"),
-    Row("espeak-ng never heard, clean, with distillation", "fold-espeak-distil-clean",
-        "the same + `--teacher --distil 1`", "bash benchmarks/fold.sh espeak"),
-    Row("espeak-ng never heard, augmented, with distillation", "fold-espeak-distil-augmented",
-        "the same + `--teacher --distil 1`", "bash benchmarks/fold.sh espeak"),
 ]
+FOLDS = (("espeak", "espeak-ng"), ("rutts", "ru_tts"), ("festival", "festival"))  # benchmarks/fold.sh ENGINE
+RECIPES = ("", "-distil")  # fold-ENGINE[-distil]-SET: without and with the teacher, one row each set
 READINGS = ("once", "doors", "whisper", "speed")
 
 
@@ -102,6 +95,52 @@ def weakest(got: dict, n: int = 3) -> str:
     return ""
 
 
+def means(reports: list[dict], value, digits: int) -> str:
+    return DASH if not reports else f"{sum(map(value, reports)) / len(reports):.{digits}f}"
+
+
+def seeds(reports: list[dict], value, digits: int) -> str:
+    return DASH if not reports else " / ".join(f"{value(r):.{digits}f}" for r in reports)
+
+
+def exact(r: dict) -> float:
+    return r["overall"]["exact"]
+
+
+def fold_rows(results: Path, engine: str, name: str, n: int) -> tuple[list[str], str]:
+    """A fold's table rows (one a set: without -> with distillation, seeds' means) and its note."""
+    got = {(set_, recipe, reading): load(results, f"fold-{engine}{recipe}-{set_}", reading)
+           for set_ in ("clean", "augmented") for recipe in RECIPES for reading in ("once", "doors")}
+    rows, per_seed, commands = [], [], []
+    for set_ in ("clean", "augmented"):
+        if not any(v for k, v in got.items() if k[0] == set_):
+            continue
+        cells, clips = [], DASH
+        for reading in ("once", "doors"):
+            base, distil = got[set_, "", reading], got[set_, "-distil", reading]
+            clips = next((r[0]["overall"]["clips"] for r in (base, distil) if r), clips)
+            cells.append(f"{means(base, exact, 1)} → {means(distil, exact, 1)} / "
+                         f"{means(base, lambda r: r['overall']['cer'], 2)} → "
+                         f"{means(distil, lambda r: r['overall']['cer'], 2)}")
+            per_seed.append(f"{set_} {'read once' if reading == 'once' else 'as the doors read'} "
+                            f"{seeds(base, exact, 1)} → {seeds(distil, exact, 1)}")
+            commands += [r["command"] for r in base + distil]
+        count = max(len(v) for k, v in got.items() if k[0] == set_)
+        rows.append(f"| {name} never heard, {set_} | trained without {name}, 15 epochs ({count} seeds): "
+                    f"without → with distillation | {clips} | {cells[0]} | {cells[1]} | – | – | "
+                    f"[{n}](#results-{n}) |")
+    if not rows:
+        return [], ""
+    weak = weakest({"doors": got["clean", "-distil", "doors"], "once": got["clean", "-distil", "once"]})
+    note = (f'<a id="results-{n}"></a>{n}. {name} never heard; each seed (s0 / s1 ..), exact %, without → '
+            f"with distillation (`--teacher data/teacher --distil 1`): " + "; ".join(per_seed)
+            + (". Weakest speakers with distillation, clean" + weak.replace("; weakest speakers", "")
+               if weak else "") + ":\n\n```bash\n"
+            + f"bash benchmarks/fold.sh {engine}   # the fold's corpus, eval sets, teacher cache, both "
+            f"recipes on every seed, then these {len(commands)} readings; the first:\n{commands[0]}\n```")
+    return rows, note
+
+
 def render(results: Path = RESULTS, shipped: Path = ROOT / SHIPPED) -> str:
     """The Markdown between the markers: the table, then each row's commands."""
     shipped_sha = sha256(shipped) if shipped.is_file() else None
@@ -134,6 +173,10 @@ def render(results: Path = RESULTS, shipped: Path = ROOT / SHIPPED) -> str:
             for r in got[k]:
                 if "model" in r and (k == "whisper" or r["model"]["path"] == SHIPPED):
                     sizes[r["model"]["path"]] = r["model"]["bytes"]
+    for engine, name in FOLDS:
+        rows, note = fold_rows(results, engine, name, len(notes) + 1)
+        lines += rows
+        notes += [note] if note else []
     out = "\n".join(lines) + "\n"
     if sizes:
         out += "\nSize on disk: " + ", ".join(f"{'`' + p + '`' if p == SHIPPED else p} {b / 1e6:.1f} MB"

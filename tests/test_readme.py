@@ -58,16 +58,19 @@ def test_render_means_seeds_dashes_gaps_and_marks_an_old_model(tmp_path):
     fake(tmp_path / "human.doors.json", 97.0, 1.0, "an earlier model")
     fake(tmp_path / "fold-espeak-clean.s0.once.json", 80.0, 6.0, "x", model="runs/a/best.pt")
     fake(tmp_path / "fold-espeak-clean.s1.once.json", 84.0, 4.0, "y", model="runs/b/best.pt")
+    fake(tmp_path / "fold-espeak-distil-clean.s0.once.json", 70.0, 9.0, "z", model="runs/c/best.pt")
     table = report.render(tmp_path, shipped)
     rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines() if line.startswith("| ")}
     held = next(v for k, v in rows.items() if k.startswith("held-out"))
     assert "| 90.0 / 3.00 | – |" in held and "†" not in held
     human = next(v for k, v in rows.items() if k.startswith("human"))
     assert "97.0 † / 1.00 †" in human and "† measured on an earlier" in table
-    fold = next(v for k, v in rows.items() if k.startswith("espeak-ng never heard, clean:"))
-    assert "82.0 (80.0 / 84.0) / 5.00 (6.00 / 4.00)" in fold
+    fold = next(v for k, v in rows.items() if k.startswith("espeak-ng never heard, clean"))
+    assert "| 82.0 → 70.0 / 5.00 → 9.00 | – → – / – → – |" in fold  # seeds' means, without -> with
+    assert "clean read once 80.0 / 84.0 → 70.0" in table  # and each seed in the fold's note
     assert not any(k.startswith("espeak-ng never heard, augmented") for k in rows)  # no files, no row
-    assert "python benchmarks/accuracy.py fold-espeak-clean.s1.once.json" in table
+    assert not any(k.startswith("ru_tts") for k in rows)
+    assert "these 3 readings; the first:\npython benchmarks/accuracy.py fold-espeak-clean.s0.once.json" in table
     assert "weakest speakers, read once: `b` 40.0 % of 5, `d` 60.0 % of 5, `c` 80.0 % of 5:" in table
 
 
