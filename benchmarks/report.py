@@ -126,7 +126,10 @@ def fold_rows(results: Path, engine: str, name: str, n: int) -> tuple[list[str],
                             f"{seeds(base, exact, 1)} → {seeds(distil, exact, 1)}")
             commands += [r["command"] for r in base + distil]
         count = max(len(v) for k, v in got.items() if k[0] == set_)
-        rows.append(f"| {name} never heard, {set_} | trained without {name}, 15 epochs ({count} seeds): "
+        epochs = sorted({m[1] for k, v in got.items() if k[0] == set_ for r in v
+                         if (m := re.search(r"-e(\d+)-s\d+/", r.get("model", {}).get("path", "")))}, key=int)
+        schedule = f"{'/'.join(epochs)} epochs" if epochs else "its schedule"  # runs/fold-E-RECIPE-eN-sS
+        rows.append(f"| {name} never heard, {set_} | trained without {name}, {schedule} ({count} seeds): "
                     f"without → with distillation | {clips} | {cells[0]} | {cells[1]} | – | – | "
                     f"[{n}](#results-{n}) |")
     if not rows:

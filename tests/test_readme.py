@@ -56,9 +56,9 @@ def test_render_means_seeds_dashes_gaps_and_marks_an_old_model(tmp_path):
                                 (("a", 100.0), ("b", 40.0), ("c", 80.0), ("d", 60.0))}
     (tmp_path / "heldout.once.json").write_text(json.dumps(held_json))
     fake(tmp_path / "human.doors.json", 97.0, 1.0, "an earlier model")
-    fake(tmp_path / "fold-espeak-clean.s0.once.json", 80.0, 6.0, "x", model="runs/a/best.pt")
-    fake(tmp_path / "fold-espeak-clean.s1.once.json", 84.0, 4.0, "y", model="runs/b/best.pt")
-    fake(tmp_path / "fold-espeak-distil-clean.s0.once.json", 70.0, 9.0, "z", model="runs/c/best.pt")
+    fake(tmp_path / "fold-espeak-clean.s0.once.json", 80.0, 6.0, "x", model="runs/fold-espeak-base-e12-s0/best.pt")
+    fake(tmp_path / "fold-espeak-clean.s1.once.json", 84.0, 4.0, "y", model="runs/fold-espeak-base-e12-s1/best.pt")
+    fake(tmp_path / "fold-espeak-distil-clean.s0.once.json", 70.0, 9.0, "z", model="runs/fold-espeak-distil-e12-s0/best.pt")
     table = report.render(tmp_path, shipped)
     rows = {line.split(" | ")[0].strip("| "): line for line in table.splitlines() if line.startswith("| ")}
     held = next(v for k, v in rows.items() if k.startswith("held-out"))
@@ -67,6 +67,7 @@ def test_render_means_seeds_dashes_gaps_and_marks_an_old_model(tmp_path):
     assert "97.0 † / 1.00 †" in human and "† measured on an earlier" in table
     fold = next(v for k, v in rows.items() if k.startswith("espeak-ng never heard, clean"))
     assert "| 82.0 → 70.0 / 5.00 → 9.00 | – → – / – → – |" in fold  # seeds' means, without -> with
+    assert "trained without espeak-ng, 12 epochs (2 seeds)" in fold  # the schedule read off the runs' names
     assert "clean read once 80.0 / 84.0 → 70.0" in table  # and each seed in the fold's note
     assert not any(k.startswith("espeak-ng never heard, augmented") for k in rows)  # no files, no row
     assert not any(k.startswith("ru_tts") for k in rows)
