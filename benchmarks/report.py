@@ -64,37 +64,6 @@ def stale(report: dict, shipped_sha: str | None) -> bool:
     return model.get("path") == SHIPPED and shipped_sha is not None and model.get("sha256") != shipped_sha
 
 
-def cell(reports: list[dict], value, digits: int, shipped_sha: str | None) -> str:
-    """One figure, or the seeds' mean with each seed's in brackets; † where its model is stale."""
-    if not reports:
-        return DASH
-    values = [value(r) for r in reports]
-    text = f"{sum(values) / len(values):.{digits}f}"
-    if len(values) > 1:
-        text += " (" + " / ".join(f"{v:.{digits}f}" for v in values) + ")"
-    return text + (" †" if any(stale(r, shipped_sha) for r in reports) else "")
-
-
-def accuracy(reports: list[dict], shipped_sha) -> str:
-    if not reports:
-        return DASH
-    return (cell(reports, lambda r: r["overall"]["exact"], 1, shipped_sha) + " / " +
-            cell(reports, lambda r: r["overall"]["cer"], 2, shipped_sha))
-
-
-def weakest(got: dict, n: int = 3) -> str:
-    """The n weakest speakers of a row's first file that has them, as the doors read if measured."""
-    for reading in ("doors", "once"):
-        for r in got[reading][:1]:
-            speakers = r.get("per_speaker", {})
-            if len(speakers) > 1:
-                worst = sorted(speakers.items(), key=lambda kv: kv[1]["exact"])[:n]
-                seed = f" ({r['file'].split('.')[1]})" if len(got[reading]) > 1 else ""
-                return (f"; weakest speakers, {'as the doors read' if reading == 'doors' else 'read once'}"
-                        f"{seed}: " + ", ".join(f"`{k}` {v['exact']:.1f} % of {v['clips']}" for k, v in worst))
-    return ""
-
-
 def means(reports: list[dict], value, digits: int) -> str:
     return DASH if not reports else f"{sum(map(value, reports)) / len(reports):.{digits}f}"
 
@@ -105,6 +74,37 @@ def seeds(reports: list[dict], value, digits: int) -> str:
 
 def exact(r: dict) -> float:
     return r["overall"]["exact"]
+
+
+def cer(r: dict) -> float:
+    return r["overall"]["cer"]
+
+
+def cell(reports: list[dict], value, digits: int, shipped_sha: str | None) -> str:
+    """One figure, or the seeds' mean with each seed's in brackets; † where its model is stale."""
+    if not reports:
+        return DASH
+    text = means(reports, value, digits) + (f" ({seeds(reports, value, digits)})" if len(reports) > 1 else "")
+    return text + (" †" if any(stale(r, shipped_sha) for r in reports) else "")
+
+
+def accuracy(reports: list[dict], shipped_sha) -> str:
+    if not reports:
+        return DASH
+    return cell(reports, exact, 1, shipped_sha) + " / " + cell(reports, cer, 2, shipped_sha)
+
+
+def weakest(got: dict, n: int = 3, lead: str = "; weakest speakers") -> str:
+    """The n weakest speakers of a row's first file that has them, as the doors read if measured."""
+    for reading in ("doors", "once"):
+        for r in got[reading][:1]:
+            speakers = r.get("per_speaker", {})
+            if len(speakers) > 1:
+                worst = sorted(speakers.items(), key=lambda kv: kv[1]["exact"])[:n]
+                seed = f" ({r['file'].split('.')[1]})" if len(got[reading]) > 1 else ""
+                return (f"{lead}, {'as the doors read' if reading == 'doors' else 'read once'}"
+                        f"{seed}: " + ", ".join(f"`{k}` {v['exact']:.1f} % of {v['clips']}" for k, v in worst))
+    return ""
 
 
 def fold_rows(results: Path, engine: str, name: str, n: int) -> tuple[list[str], str]:
@@ -120,8 +120,7 @@ def fold_rows(results: Path, engine: str, name: str, n: int) -> tuple[list[str],
             base, distil = got[set_, "", reading], got[set_, "-distil", reading]
             clips = next((r[0]["overall"]["clips"] for r in (base, distil) if r), clips)
             cells.append(f"{means(base, exact, 1)} → {means(distil, exact, 1)} / "
-                         f"{means(base, lambda r: r['overall']['cer'], 2)} → "
-                         f"{means(distil, lambda r: r['overall']['cer'], 2)}")
+                         f"{means(base, cer, 2)} → {means(distil, cer, 2)}")
             per_seed.append(f"{set_} {'read once' if reading == 'once' else 'as the doors read'} "
                             f"{seeds(base, exact, 1)} → {seeds(distil, exact, 1)}")
             commands += [r["command"] for r in base + distil]
@@ -134,11 +133,11 @@ def fold_rows(results: Path, engine: str, name: str, n: int) -> tuple[list[str],
                     f"[{n}](#results-{n}) |")
     if not rows:
         return [], ""
-    weak = weakest({"doors": got["clean", "-distil", "doors"], "once": got["clean", "-distil", "once"]})
+    weak = weakest({"doors": got["clean", "-distil", "doors"], "once": got["clean", "-distil", "once"]},
+                   lead=". Weakest speakers with distillation, clean")
     note = (f'<a id="results-{n}"></a>{n}. {name} never heard; each seed (s0 / s1 ..), exact %, without → '
             f"with distillation (`--teacher data/teacher --distil 1`): " + "; ".join(per_seed)
-            + (". Weakest speakers with distillation, clean" + weak.replace("; weakest speakers", "")
-               if weak else "") + ":\n\n```bash\n"
+            + weak + ":\n\n```bash\n"
             + f"bash benchmarks/fold.sh {engine}   # the fold's corpus, eval sets, teacher cache, both "
             f"recipes on every seed, then these {len(commands)} readings; the first:\n{commands[0]}\n```")
     return rows, note
