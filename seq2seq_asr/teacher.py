@@ -161,33 +161,38 @@ def _save(path: Path, payload: dict) -> None:
 
 class _Cached:
     """Frames already encoded by other finished caches under the root, for a CSV's clips: a cache
-    counts when it was made of a CSV in the same folder with the same settings and its key still
-    holds (none of its files changed since). Indexes names first and loads one part at a time,
-    so memory stays at a part or two whatever the caches hold."""
+    counts when it was made with the same settings and its key still holds (none of its files
+    changed since); a clip is matched by its audio file's resolved path, so a fold or a mix
+    (corpus.mix) reuses the frames of the CSVs it was made of. Indexes paths first and loads one
+    part at a time, so memory stays at a part or two whatever the caches hold."""
 
     def __init__(self, root: Path, csv_path: Path, own: Path, teacher):
-        self.where: dict[str, Path] = {}  # clip name as the CSV has it -> the part holding it
+        self.folder = csv_path.parent
+        self.where: dict[Path, tuple[Path, Path]] = {}  # resolved audio path -> (part, its CSV's folder)
         for done in sorted(root.glob("*/done.json")):
             info = json.loads(done.read_text())
             source = Path(info.get("csv", ""))
-            if done.parent == own or not source.is_file() or source.parent.resolve() != csv_path.parent.resolve() \
+            if done.parent == own or not source.is_file() \
                     or (info.get("sha256"), info.get("context_s"), info.get("compute_type")) \
                     != (MODEL_SHA256, teacher.context, teacher.compute_type) \
                     or split_dir(root, source) != done.parent:
                 continue
             for part in sorted(done.parent.glob("part-*.pt")):
                 for name in torch.load(part, weights_only=True)["files"]:
-                    self.where.setdefault(name, part)
+                    self.where.setdefault((source.parent / name).resolve(), (part, source.parent))
         self._part, self._frames = None, {}
 
     def get(self, name: str) -> torch.Tensor | None:
-        part = self.where.get(name)
-        if part is None:
+        """name: the filename cell of this CSV -> its frames, or None where no cache has them."""
+        found = self.where.get((self.folder / name).resolve())
+        if found is None:
             return None
+        part, folder = found
         if part != self._part:
             saved = torch.load(part, weights_only=True)
-            self._part, self._frames = part, dict(zip(saved["files"], saved["frames"], strict=True))
-        return self._frames[name]
+            self._part = part
+            self._frames = {(folder / n).resolve(): f for n, f in zip(saved["files"], saved["frames"], strict=True)}
+        return self._frames[(self.folder / name).resolve()]
 
 
 def cache_split(csv_path: str | Path, root: str | Path = "data/teacher", teacher: Teacher | None = None,

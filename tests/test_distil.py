@@ -115,6 +115,34 @@ def test_another_fold_of_the_same_corpus_reuses_the_frames_already_cached(tmp_pa
     assert json.loads((third / "done.json").read_text())["clips_reused_this_pass"] == 0  # 3 if trusted
 
 
+def test_a_mix_in_another_folder_reuses_the_frames_of_the_csv_it_was_made_of(tmp_path):
+    corpus, mixed = tmp_path / "corpus", tmp_path / "mix" / "m"
+    corpus.mkdir()
+    mixed.mkdir(parents=True)
+    table = list(csv.DictReader(CLIPS.open()))[:3]
+    for r in table:
+        (corpus / Path(r["filename"]).name).write_bytes((FIXTURES / r["filename"]).read_bytes())
+        r["filename"] = Path(r["filename"]).name
+
+    def write(path, rows):
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(table[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        return path
+
+    root = tmp_path / "teacher"
+    teacher.cache_split(write(corpus / "train.csv", table[:2]), root, StandIn(), part_size=2)
+    # as corpus.mix writes it: the names point back at the source folder
+    rows = [dict(r, filename=f"../../corpus/{r['filename']}") for r in table]
+    mix = teacher.cache_split(write(mixed / "train.csv", rows), root, StandIn(), part_size=2)
+    done = json.loads((mix / "done.json").read_text())
+    assert (done["clips_this_pass"], done["clips_reused_this_pass"]) == (1, 2)  # only the third is new
+    source, frames = teacher.load_frames(root, corpus / "train.csv"), teacher.load_frames(root, mixed / "train.csv")
+    for r in table[:2]:
+        assert torch.equal(source[str(corpus / r["filename"])], frames[str(mixed / f"../../corpus/{r['filename']}")])
+
+
 def test_align_matches_ends_and_interpolates_between():
     t = torch.arange(5.0)[None, :, None].repeat(1, 1, 2)  # (1, 5, 2): frame i holds i
     out = align(t, torch.tensor([5]), torch.tensor([3]), 4)
