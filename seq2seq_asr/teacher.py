@@ -20,7 +20,7 @@ The cache of a CSV is DIR/<csv stem>-<key>/: part-NNNNN.pt files of --part-size 
 written atomically as they finish (a stopped pass resumes at the first missing part), and
 done.json when every part is there. The key is the feature cache's (data.cache_key): the CSV's
 path, size and modification time and every audio file's, so a changed corpus is noticed. A clip
-that another finished, still valid cache under DIR holds (another fold of the same corpus) is
+that another finished, still valid cache under DIR holds (another fold of the same corpus, or a CSV a mix was made of) is
 copied from it rather than encoded again.
 """
 import hashlib
@@ -184,15 +184,15 @@ class _Cached:
 
     def get(self, name: str) -> torch.Tensor | None:
         """name: the filename cell of this CSV -> its frames, or None where no cache has them."""
-        found = self.where.get((self.folder / name).resolve())
-        if found is None:
+        path = (self.folder / name).resolve()
+        if path not in self.where:
             return None
-        part, folder = found
+        part, folder = self.where[path]
         if part != self._part:
             saved = torch.load(part, weights_only=True)
             self._part = part
             self._frames = {(folder / n).resolve(): f for n, f in zip(saved["files"], saved["frames"], strict=True)}
-        return self._frames[(self.folder / name).resolve()]
+        return self._frames[path]
 
 
 def cache_split(csv_path: str | Path, root: str | Path = "data/teacher", teacher: Teacher | None = None,
