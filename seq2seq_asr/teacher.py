@@ -20,8 +20,8 @@ The cache of a CSV is DIR/<csv stem>-<key>/: part-NNNNN.pt files of --part-size 
 written atomically as they finish (a stopped pass resumes at the first missing part), and
 done.json when every part is there. The key is the feature cache's (data.cache_key): the CSV's
 path, size and modification time and every audio file's, so a changed corpus is noticed. A clip
-that another finished, still valid cache under DIR holds (another fold of the same corpus, or a CSV a mix was made of) is
-copied from it rather than encoded again.
+that another finished, still valid cache under DIR holds (another fold of the same corpus, or a
+CSV a mix was made of) is copied from it rather than encoded again.
 """
 import hashlib
 import importlib.util
