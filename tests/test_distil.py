@@ -85,20 +85,30 @@ def test_cache_split_resumes_reports_bad_rows_and_lines_up_with_the_features(tmp
         teacher.load_frames(tmp_path / "teacher", csv_path)
 
 
-def test_another_fold_of_the_same_corpus_reuses_the_frames_already_cached(tmp_path):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    table = list(csv.DictReader(CLIPS.open()))[:4]
-    for r in table:  # copies, so the test may change a file
+def _copy_clips(corpus: Path, n: int) -> list[dict]:
+    """The first n fixture rows, their audio copied into corpus (so a test may change a file)."""
+    corpus.mkdir(parents=True)
+    table = list(csv.DictReader(CLIPS.open()))[:n]
+    for r in table:
         (corpus / Path(r["filename"]).name).write_bytes((FIXTURES / r["filename"]).read_bytes())
         r["filename"] = Path(r["filename"]).name
+    return table
+
+
+def _write_csv(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_another_fold_of_the_same_corpus_reuses_the_frames_already_cached(tmp_path):
+    corpus = tmp_path / "corpus"
+    table = _copy_clips(corpus, 4)
 
     def fold(name, rows):
-        with (corpus / name).open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(table[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        return corpus / name
+        return _write_csv(corpus / name, rows)
 
     root = tmp_path / "teacher"
     teacher.cache_split(fold("minus-a.csv", table[1:]), root, StandIn(), part_size=2)
@@ -117,25 +127,13 @@ def test_another_fold_of_the_same_corpus_reuses_the_frames_already_cached(tmp_pa
 
 def test_a_mix_in_another_folder_reuses_the_frames_of_the_csv_it_was_made_of(tmp_path):
     corpus, mixed = tmp_path / "corpus", tmp_path / "mix" / "m"
-    corpus.mkdir()
+    table = _copy_clips(corpus, 3)
     mixed.mkdir(parents=True)
-    table = list(csv.DictReader(CLIPS.open()))[:3]
-    for r in table:
-        (corpus / Path(r["filename"]).name).write_bytes((FIXTURES / r["filename"]).read_bytes())
-        r["filename"] = Path(r["filename"]).name
-
-    def write(path, rows):
-        with path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(table[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-        return path
-
     root = tmp_path / "teacher"
-    teacher.cache_split(write(corpus / "train.csv", table[:2]), root, StandIn(), part_size=2)
+    teacher.cache_split(_write_csv(corpus / "train.csv", table[:2]), root, StandIn(), part_size=2)
     # as corpus.mix writes it: the names point back at the source folder
     rows = [dict(r, filename=f"../../corpus/{r['filename']}") for r in table]
-    mix = teacher.cache_split(write(mixed / "train.csv", rows), root, StandIn(), part_size=2)
+    mix = teacher.cache_split(_write_csv(mixed / "train.csv", rows), root, StandIn(), part_size=2)
     done = json.loads((mix / "done.json").read_text())
     assert (done["clips_this_pass"], done["clips_reused_this_pass"]) == (1, 2)  # only the third is new
     source, frames = teacher.load_frames(root, corpus / "train.csv"), teacher.load_frames(root, mixed / "train.csv")
