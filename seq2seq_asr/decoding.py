@@ -18,6 +18,8 @@ import torch.nn.functional as F
 
 from normalizer import WordVocab, canonical, to_int
 
+from .model import Decoder
+
 MAX_STEPS = 9  # the longest number is 7 words, then <eos>
 
 
@@ -122,7 +124,11 @@ def greedy_decode(model, feats, lengths, vocab: WordVocab) -> list[Hypothesis]:
 
 
 def _reorder(dstate: dict, index: torch.Tensor) -> dict:
-    return {k: v.index_select(0, index) for k, v in dstate.items()}
+    """The decoder state of the hypotheses index (B*K,) names. A beam only ever draws from its
+    own utterance's hypotheses, so what is the same for all of them (Decoder.PER_UTTERANCE:
+    the encoder output, its keys and mask) stays where it is."""
+    return {k: v if k.rsplit(".", 1)[-1] in Decoder.PER_UTTERANCE else v.index_select(0, index)
+            for k, v in dstate.items()}
 
 
 @torch.no_grad()

@@ -60,6 +60,29 @@ def mix_style(x: torch.Tensor, lengths: torch.Tensor, share: float, alpha: float
     return (chosen * mixed + (1 - chosen) * x) * mask
 
 
+def conv_one_channel(conv: nn.Conv1d | nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """conv(x) for a convolution with one input channel: x (B, 1, T) -> (B, out, T') for a
+    Conv1d, (B, 1, H, W) -> (B, out, H', W') for a Conv2d, as one batched matrix product over
+    the unfolded patches. The same figures, several times faster on a CPU than the convolution
+    kernels, which are slow with a single input channel."""
+    one_d = x.dim() == 3
+    if one_d:  # read as a Conv2d over a row of height 1
+        x = x[:, :, None]
+        kernel, stride, padding = (1, *conv.kernel_size), (1, *conv.stride), (0, *conv.padding)
+    else:
+        kernel, stride, padding = conv.kernel_size, conv.stride, conv.padding
+    B, _, H, W = x.shape
+    out_h, out_w = [(n + 2 * p - k) // s + 1 for n, k, s, p in zip((H, W), kernel, stride, padding)]
+    patches = F.unfold(x, kernel, padding=padding, stride=stride)  # (B, kh * kw, out_h * out_w)
+    weight = conv.weight.reshape(1, conv.out_channels, -1).expand(B, -1, -1)  # (B, out, kh * kw)
+    if conv.bias is None:
+        y = torch.bmm(weight, patches)
+    else:
+        y = torch.baddbmm(conv.bias[None, :, None].expand(B, -1, out_h * out_w), weight, patches)
+    y = y.view(B, conv.out_channels, out_h, out_w)
+    return y[:, :, 0] if one_d else y
+
+
 class ConvSubsampling(nn.Module):
     """(B, T, n_mels) -> (B, T', out): `layers` stride-2 3x3 convolutions, T' = T / 2**layers."""
 
@@ -78,10 +101,10 @@ class ConvSubsampling(nn.Module):
         utterance gives the same output alone or padded in a batch."""
         x = x[:, None]
         for layer in self.conv:
-            x = layer(x)
+            x = conv_one_channel(layer, x) if getattr(layer, "in_channels", 0) == 1 else layer(x)
             if isinstance(layer, nn.GELU):
                 lengths = (lengths + 1) // 2
-                x = x * lengths_to_mask(lengths, x.shape[2])[:, None, :, None]
+                x = x.mul_(lengths_to_mask(lengths, x.shape[2])[:, None, :, None])
         return self.proj(x.permute(0, 2, 1, 3).flatten(2)), lengths  # (B, T', out)
 
 
@@ -122,7 +145,8 @@ class LocationAttention(nn.Module):
     def forward(self, query, keys, values, mask, previous):
         """query (B, dec_hidden), keys (B, T', attn_dim) = self.keys(values), values (B, T', D),
         mask (B, T'), previous weights (B, T') -> context (B, D), weights (B, T')."""
-        location = self.location_proj(self.location(previous[:, None]).transpose(1, 2))
+        location = conv_one_channel(self.location, previous[:, None])  # (B, attn_channels, T')
+        location = self.location_proj(location.transpose(1, 2))
         energy = self.energy(torch.tanh(keys + self.query(query)[:, None] + location)).squeeze(2)
         weights = energy.masked_fill(~mask, float("-inf")).softmax(dim=1)
         return torch.bmm(weights[:, None], values).squeeze(1), weights
@@ -130,6 +154,7 @@ class LocationAttention(nn.Module):
 
 class Decoder(nn.Module):
     """One step at a time: previous token + previous context -> logits over the vocabulary."""
+    PER_UTTERANCE = ("keys", "memory", "mask")  # state entries no step changes
 
     def __init__(self, c: ModelConfig):
         super().__init__()

@@ -7,7 +7,7 @@ from normalizer import WordVocab, spoken_forms, to_words
 from seq2seq_asr import checkpoint
 from seq2seq_asr.audio import N_MELS
 from seq2seq_asr.decoding import beam_search, greedy_decode
-from seq2seq_asr.model import Ensemble, ModelConfig, Recognizer
+from seq2seq_asr.model import Ensemble, ModelConfig, Recognizer, conv_one_channel
 
 VOCAB = WordVocab()
 
@@ -78,6 +78,34 @@ def test_beam_is_at_least_as_likely_as_greedy():
     beam = beam_search(model, feats, lengths, VOCAB, beam=6)
     for g, b in zip(greedy, beam):
         assert b.score >= g.score - 1e-4
+
+
+@pytest.mark.parametrize("conv, shape", [
+    (torch.nn.Conv2d(1, 8, 3, stride=2, padding=1), (3, 1, 37, 64)),  # the front end's first layer
+    (torch.nn.Conv1d(1, 4, 15, padding=7, bias=False), (5, 1, 23)),  # the attention's location filter
+])
+def test_a_one_channel_convolution_as_a_matrix_product_matches_the_kernel(conv, shape):
+    torch.manual_seed(0)
+    x = torch.randn(shape, requires_grad=True)
+    expected = conv(x)
+    (expected_grad,) = torch.autograd.grad(expected.square().sum(), x)
+    got = conv_one_channel(conv, x)
+    (got_grad,) = torch.autograd.grad(got.square().sum(), x)
+    assert got.shape == expected.shape
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert torch.allclose(got_grad, expected_grad, atol=1e-4)
+
+
+def test_beam_search_reads_each_utterance_of_a_batch_as_it_would_alone():
+    model = small_model(4)
+    lengths = torch.tensor([180, 120, 60])
+    feats = torch.randn(3, 180, N_MELS) * (torch.arange(180)[None, :, None] < lengths[:, None, None])
+    together = beam_search(model, feats, lengths, VOCAB, beam=4, ctc_weight=0.3)
+    for b, h in enumerate(together):
+        alone = beam_search(model, feats[b:b + 1, :lengths[b]], lengths[b:b + 1], VOCAB, beam=4,
+                            ctc_weight=0.3)[0]
+        assert (alone.number, alone.words) == (h.number, h.words)
+        assert alone.score == pytest.approx(h.score, abs=1e-4)
 
 
 def test_checkpoint_round_trip_and_bad_files(tmp_path):
