@@ -138,7 +138,8 @@ def beam_search(model, feats, lengths, vocab: WordVocab, beam: int = 4,
     grammar = grammar_for(vocab)
     memory, mask, enc_lengths = model.encode(feats, lengths)
     B, K, V = feats.shape[0], beam, len(vocab)
-    dstate = model.decoder.start(memory.repeat_interleave(K, 0), mask.repeat_interleave(K, 0))
+    # each utterance's first state (its keys computed once), spread over its K hypotheses
+    dstate = {k: v.repeat_interleave(K, 0) for k, v in model.decoder.start(memory, mask).items()}
     tokens = torch.full((B * K,), vocab.sos, dtype=torch.long)
     scores = torch.full((B, K), float("-inf"))
     scores[:, 0] = 0
