@@ -61,10 +61,10 @@ def mix_style(x: torch.Tensor, lengths: torch.Tensor, share: float, alpha: float
 
 
 def conv_one_channel(conv: nn.Conv1d | nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
-    """conv(x) for a convolution with one input channel: x (B, 1, T) -> (B, out, T') for a
-    Conv1d, (B, 1, H, W) -> (B, out, H', W') for a Conv2d, as one batched matrix product over
-    the unfolded patches. The same figures, several times faster on a CPU than the convolution
-    kernels, which are slow with a single input channel."""
+    """conv(x) for a convolution with one input channel (any kernel, stride and zero padding; no
+    dilation): x (B, 1, T) -> (B, out, T') for a Conv1d, (B, 1, H, W) -> (B, out, H', W') for a
+    Conv2d, as one batched matrix product over the unfolded patches. The same figures, several
+    times faster on a CPU than the convolution kernels, which are slow with one input channel."""
     one_d = x.dim() == 3
     if one_d:  # read as a Conv2d over a row of height 1
         x = x[:, :, None]
