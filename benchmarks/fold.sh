@@ -3,6 +3,7 @@
 # each model scored read once and as the doors read into benchmarks/results/ (report.py renders it).
 #
 #   bash benchmarks/fold.sh espeak            # or rutts, festival; SEEDS="0" EPOCHS=15 to change
+#   RECIPES=distil-l1 bash benchmarks/fold.sh espeak   # recipes: base, distil (cosine loss), distil-l1
 #
 # The corpus is the five-engine data/corpus5 (14 700 clips, seed 0), less the engine; the eval sets
 # are 1 000 clips of every voice of it, clean and augmented (seed 1000), as cross_engine.py makes
@@ -11,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 E=${1:?usage: bash benchmarks/fold.sh ENGINE}
 SEEDS=${SEEDS:-0 1}
+RECIPES=${RECIPES:-base distil}
 EPOCHS=${EPOCHS:-15}
 P=.venv/bin/python
 C=data/corpus5
@@ -31,7 +33,13 @@ EOF
 $P -m seq2seq_asr.teacher $C/train-minus-$E.csv --out data/teacher --threads 2
 
 chain() {  # recipe: one model a seed, one thread, each scored as it finishes (the two recipes side by side)
-  local extra="" key=fold-$E; [ "$1" = distil ] && extra="--teacher data/teacher --distil 1" key=fold-$E-distil
+  local extra="" key=fold-$E
+  case $1 in
+    base) ;;
+    distil) extra="--teacher data/teacher --distil 1" key=fold-$E-distil ;;
+    distil-l1) extra="--teacher data/teacher --distil 1 --distil-loss l1" key=fold-$E-distil-l1 ;;
+    *) echo "unknown recipe $1 (base, distil, distil-l1)" >&2; return 2 ;;
+  esac
   for seed in $SEEDS; do
     local run=runs/fold-$E-$1-e$EPOCHS-s$seed
     $P train_recognition.py $C/train-minus-$E.csv $C/dev-minus-$E.csv --out $run \
@@ -48,5 +56,6 @@ chain() {  # recipe: one model a seed, one thread, each scored as it finishes (t
   done
 }
 mkdir -p runs
-chain base & a=$!; chain distil & b=$!; wait $a; wait $b  # stops on a failed run
+pids=(); for r in $RECIPES; do chain "$r" & pids+=($!); done
+for p in "${pids[@]}"; do wait "$p"; done  # stops on a failed run
 $P benchmarks/report.py
