@@ -32,7 +32,7 @@ for name, strength in (("clean", 0.0), ("augmented", 1.0)):
 EOF
 $P -m seq2seq_asr.teacher $C/train-minus-$E.csv --out data/teacher --threads 2
 
-chain() {  # recipe: one model a seed, one thread, each scored as it finishes (the two recipes side by side)
+chain() {  # recipe: one model a seed, one thread, each scored as it finishes (the recipes side by side)
   local extra="" key=fold-$E
   case $1 in
     base) ;;
