@@ -13,6 +13,17 @@ cd "$(dirname "$0")/.."
 E=${1:?usage: bash benchmarks/fold.sh ENGINE}
 SEEDS=${SEEDS:-0 1}
 RECIPES=${RECIPES:-base distil}
+flags() {  # recipe -> its train_recognition.py options
+  case $1 in
+    base) ;;
+    distil) echo "--teacher data/teacher --distil 1" ;;
+    distil-l1) echo "--teacher data/teacher --distil 1 --distil-loss l1" ;;
+    *) return 1 ;;
+  esac
+}
+for r in $RECIPES; do  # before the corpus and the teacher pass, not after them
+  flags "$r" > /dev/null || { echo "unknown recipe $r (base, distil, distil-l1)" >&2; exit 2; }
+done
 EPOCHS=${EPOCHS:-15}
 P=.venv/bin/python
 C=data/corpus5
@@ -33,13 +44,7 @@ EOF
 $P -m seq2seq_asr.teacher $C/train-minus-$E.csv --out data/teacher --threads 2
 
 chain() {  # recipe: one model a seed, one thread, each scored as it finishes (the recipes side by side)
-  local extra="" key=fold-$E
-  case $1 in
-    base) ;;
-    distil) extra="--teacher data/teacher --distil 1" key=fold-$E-distil ;;
-    distil-l1) extra="--teacher data/teacher --distil 1 --distil-loss l1" key=fold-$E-distil-l1 ;;
-    *) echo "unknown recipe $1 (base, distil, distil-l1)" >&2; return 2 ;;
-  esac
+  local extra key=fold-$E; extra=$(flags "$1"); [ "$1" = base ] || key=fold-$E-$1
   for seed in $SEEDS; do
     local run=runs/fold-$E-$1-e$EPOCHS-s$seed
     $P train_recognition.py $C/train-minus-$E.csv $C/dev-minus-$E.csv --out $run \
