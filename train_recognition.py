@@ -10,8 +10,9 @@ its weights in float16 (half the file; --export-float32 keeps them as trained).
 
 With --teacher DIR --distil W, a projection of the encoder's output also learns to predict a
 teacher's frames (Whisper-base's encoder, cached once by `python -m seq2seq_asr.teacher`), an
-auxiliary loss weighted W beside the attention and CTC losses; best.pt is the recognizer alone
-and transcribes without the teacher.
+auxiliary loss weighted W beside the attention and CTC losses (--distil-layer front: a projection
+of its conv front end's output, so only the lower layers learn from the teacher); best.pt is the
+recognizer alone and transcribes without the teacher.
 
 Uses the GPU when there is one (--device, mixed precision on CUDA). On several GPUs or
 machines, run it under torchrun: each process trains on its shard of every epoch's batches
@@ -35,7 +36,7 @@ from normalizer import WordVocab
 from seq2seq_asr import checkpoint, plots
 from seq2seq_asr.data import collate, epoch_batches, load_split, speaker_weights
 from seq2seq_asr.decoding import greedy_decode
-from seq2seq_asr.distil import LOSSES, DistilHead, distil_loss
+from seq2seq_asr.distil import LAYERS, LOSSES, DistilHead, distil_loss
 from seq2seq_asr.model import ModelConfig, Recognizer
 from seq2seq_asr.training import (Runtime, config_options, distributed, seed_everything,
                                   setup_runtime, train_and_export)
@@ -68,6 +69,7 @@ class TrainConfig:
     teacher: str = ""  # teacher frames cached under this folder (python -m seq2seq_asr.teacher)
     distil: float = 0.0  # weight of the loss of predicting the teacher's frames (0: none)
     distil_loss: str = "cosine"  # cosine (1 - cosine similarity a frame) or l1
+    distil_layer: str = "top"  # what predicts the teacher: top (the encoder's output) or front (its conv front end's)
     cache: str = "data/cache"
     device: str = "auto"  # auto: this process's GPU when CUDA is there, else the CPU
     amp: bool = True  # mixed precision (float16) on CUDA; ignored on the CPU
@@ -76,13 +78,18 @@ class TrainConfig:
 class LossOf(torch.nn.Module):
     """The recognizer's training loss as a forward pass, so DistributedDataParallel sees it:
     -> (total, attention, CTC, distillation) losses. With a DistilHead, a batch with teacher
-    frames adds distil x the distillation loss (distil.distil_loss); one without (dev) does not."""
+    frames adds distil x the distillation loss (distil.distil_loss); one without (dev) does not.
+    The head reads the encoder's output (layer "top") or its conv front end's ("front")."""
 
     def __init__(self, model: Recognizer, ctc_weight: float, label_smoothing: float,
-                 head: DistilHead | None = None, distil: float = 0.0, kind: str = "cosine"):
+                 head: DistilHead | None = None, distil: float = 0.0, kind: str = "cosine",
+                 layer: str = "top"):
         super().__init__()
         self.model, self.ctc_weight, self.label_smoothing = model, ctc_weight, label_smoothing
         self.head, self.distil, self.kind = head, distil, kind
+        self.front = None  # (B, T', D): the front end's output of this forward pass, for layer "front"
+        if head is not None and layer == "front":
+            model.encoder.subsample.register_forward_hook(lambda _, __, out: setattr(self, "front", out[0]))
 
     def forward(self, batch: dict):
         logits, _, memory, enc_lengths = self.model(batch["feats"], batch["lengths"], batch["inputs"])
@@ -91,7 +98,8 @@ class LossOf(torch.nn.Module):
                                               self.ctc_weight, self.label_smoothing)
         if self.head is None or "teacher" not in batch:
             return loss, att, ctc, torch.zeros((), device=loss.device)
-        distil = distil_loss(self.head(memory), enc_lengths.to(memory.device), batch["teacher"],
+        frames, self.front = (memory if self.front is None else self.front), None
+        distil = distil_loss(self.head(frames), enc_lengths.to(memory.device), batch["teacher"],
                              batch["teacher_lengths"], self.kind)
         return loss + self.distil * distil, att, ctc, distil
 
@@ -193,6 +201,9 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
     if cfg.distil_loss not in LOSSES:
         raise click.BadParameter(f"{cfg.distil_loss!r} is not one of {', '.join(LOSSES)}",
                                  param_hint="--distil-loss")
+    if cfg.distil_layer not in LAYERS:
+        raise click.BadParameter(f"{cfg.distil_layer!r} is not one of {', '.join(LAYERS)}",
+                                 param_hint="--distil-layer")
     if cfg.distil < 0 or (cfg.distil > 0) != bool(cfg.teacher):
         raise click.BadParameter(f"--distil {cfg.distil:g} needs a weight above 0 with --teacher DIR "
                                  "(and --teacher needs --distil)", param_hint="--distil")
@@ -256,8 +267,9 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         started = _started_with(out)
         changed = [f"--{k.replace('_', '-')} {started[k]:g} (asked now: {getattr(cfg, k):g})"
                    for k in PERTURBATIONS if k in started and started[k] != getattr(cfg, k)]
-        if head is not None and started.get("distil_loss", cfg.distil_loss) != cfg.distil_loss:
-            changed.append(f"--distil-loss {started['distil_loss']} (asked now: {cfg.distil_loss})")
+        for k in ("distil_loss", "distil_layer") if head is not None else ():
+            if started.get(k, getattr(cfg, k)) != getattr(cfg, k):
+                changed.append(f"--{k.replace('_', '-')} {started[k]} (asked now: {getattr(cfg, k)})")
         if changed:
             refuse(f"with {', '.join(changed)}")
         history = json.loads(resume["history"])
@@ -269,7 +281,8 @@ def train(cfg: TrainConfig, model_cfg: ModelConfig) -> Path:
         (out / "config.json").write_text(json.dumps({"train": asdict(cfg), "model": asdict(model_cfg),
                                                      "processes": rt.world}, indent=2))
     best = max([h["dev_accuracy"] for h in history], default=-1.0)
-    loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing, head, cfg.distil, cfg.distil_loss)
+    loss_of = LossOf(model, cfg.ctc_weight, cfg.label_smoothing, head, cfg.distil, cfg.distil_loss,
+                     cfg.distil_layer)
     average_loss_of = (LossOf(average.module, cfg.ctc_weight, cfg.label_smoothing)
                        if average is not None else None)
     trainer = distributed(loss_of, rt)

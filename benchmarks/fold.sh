@@ -3,7 +3,8 @@
 # each model scored read once and as the doors read into benchmarks/results/ (report.py renders it).
 #
 #   bash benchmarks/fold.sh espeak            # or rutts, festival; SEEDS="0" EPOCHS=15 to change
-#   RECIPES=distil-l1 bash benchmarks/fold.sh espeak   # recipes: base, distil (cosine loss), distil-l1
+#   RECIPES=distil-l1 bash benchmarks/fold.sh espeak   # recipes: base, distil (cosine loss),
+#   distil-l1, distil-w3 (weight 3), distil-front (the teacher predicted from the conv front end's output)
 #
 # The corpus is the five-engine data/corpus5 (14 700 clips, seed 0), less the engine; the eval sets
 # are 1 000 clips of every voice of it, clean and augmented (seed 1000), as cross_engine.py makes
@@ -18,11 +19,13 @@ flags() {  # recipe -> its train_recognition.py options
     base) ;;
     distil) echo "--teacher data/teacher --distil 1" ;;
     distil-l1) echo "--teacher data/teacher --distil 1 --distil-loss l1" ;;
+    distil-w3) echo "--teacher data/teacher --distil 3" ;;
+    distil-front) echo "--teacher data/teacher --distil 1 --distil-layer front" ;;
     *) return 1 ;;
   esac
 }
 for r in $RECIPES; do  # before the corpus and the teacher pass, not after them
-  flags "$r" > /dev/null || { echo "unknown recipe $r (base, distil, distil-l1)" >&2; exit 2; }
+  flags "$r" > /dev/null || { echo "unknown recipe $r (base, distil, distil-l1, distil-w3, distil-front)" >&2; exit 2; }
 done
 EPOCHS=${EPOCHS:-15}
 P=.venv/bin/python

@@ -3,6 +3,10 @@ the recognizer's encoder output is made to predict the teacher's frames, time-al
 interpolation. The projection is not part of the recognizer and is not in its checkpoint
 (train_recognition.py keeps it in last.pt, to resume).
 
+The head reads the encoder's output ("top") or, to distil only the lower layers, the output of
+its conv front end ("front", the GRUs' input: same frames, same width), so the GRUs above stay
+free for the task.
+
 Shapes: B batch, T' encoder frames (12.5/s), D encoder width, Tt teacher frames (50/s for
 Whisper), E teacher width.
 """
@@ -13,6 +17,7 @@ import torch.nn.functional as F
 from .model import lengths_to_mask
 
 LOSSES = ("cosine", "l1")
+LAYERS = ("top", "front")  # what the head reads: the encoder's output, or its conv front end's (the GRUs' input)
 
 
 class DistilHead(nn.Module):

@@ -160,7 +160,8 @@ def test_distil_loss_is_zero_on_the_teacher_and_skips_clips_without_frames():
     assert only_first.item() == pytest.approx(0, abs=1e-5)
 
 
-def test_distillation_loss_falls_on_a_two_clip_overfit(tmp_path):
+@pytest.mark.parametrize("layer", ["top", "front"])
+def test_distillation_loss_falls_on_a_two_clip_overfit(tmp_path, layer):
     torch.manual_seed(0)
     csv_path = small_csv(tmp_path, 2)
     examples = load_split(csv_path, None)
@@ -171,10 +172,16 @@ def test_distillation_loss_falls_on_a_two_clip_overfit(tmp_path):
         e.teacher = frames[e.path]
     vocab = WordVocab()
     model = Recognizer(ModelConfig(enc_hidden=32, dec_hidden=32, vocab_size=len(vocab), dropout=0.0))
-    loss_of = train_recognition.LossOf(model, 0.3, 0.1, DistilHead(64, 8), distil=1.0)
+    loss_of = train_recognition.LossOf(model, 0.3, 0.1, DistilHead(64, 8), distil=1.0, layer=layer)
     optimizer = torch.optim.Adam(loss_of.parameters(), lr=3e-3)
     batch = collate(examples, vocab)
     assert batch["teacher"].shape[:2] == (2, max(len(f) for f in frames.values()))
+    loss_of(batch)[3].backward()  # the distillation loss alone: the front end learns from it either way,
+    grads = {name: p.grad is not None and p.grad.abs().sum().item() > 0 for name, p in model.named_parameters()}
+    assert all(grads[n] for n in grads if n.startswith("encoder.subsample."))
+    assert any(grads[n] for n in grads if n.startswith("encoder.rnn.")) == (layer == "top")  # the GRUs only from the top
+    assert not any(grads[n] for n in grads if n.startswith(("decoder.", "ctc_head.")))
+    optimizer.zero_grad()
     seen = []
     for _ in range(60):
         loss, _, _, distil = loss_of(batch)
@@ -202,6 +209,9 @@ def test_a_distilled_checkpoint_transcribes_without_the_teacher(tmp_path):
     base[base.index("--epochs") + 1] = "3"
     refused = CliRunner().invoke(train_recognition.main, base)
     assert refused.exit_code == 1 and "--distil" in refused.output, refused.output
+    other_layer = CliRunner().invoke(train_recognition.main, [*base, "--teacher", str(tmp_path / "teacher"),
+                                                             "--distil", "1", "--distil-layer", "front"])
+    assert other_layer.exit_code == 1 and "--distil-layer top" in other_layer.output, other_layer.output
     more = [*args[:args.index("--epochs") + 1], "3", *args[args.index("--epochs") + 2:]]
     resumed = CliRunner().invoke(train_recognition.main, more)
     assert resumed.exit_code == 0, resumed.output
