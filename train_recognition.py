@@ -96,10 +96,10 @@ class LossOf(torch.nn.Module):
         loss, att, ctc = self.model.loss_from(logits, memory, enc_lengths, batch["targets"],
                                               batch["labels"], batch["label_lengths"],
                                               self.ctc_weight, self.label_smoothing)
+        front, self.front = self.front, None  # not kept past this pass (dev batches too)
         if self.head is None or "teacher" not in batch:
             return loss, att, ctc, torch.zeros((), device=loss.device)
-        frames, self.front = (memory if self.front is None else self.front), None
-        distil = distil_loss(self.head(frames), enc_lengths.to(memory.device), batch["teacher"],
+        distil = distil_loss(self.head(memory if front is None else front), enc_lengths.to(memory.device), batch["teacher"],
                              batch["teacher_lengths"], self.kind)
         return loss + self.distil * distil, att, ctc, distil
 
