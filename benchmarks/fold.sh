@@ -14,18 +14,15 @@ cd "$(dirname "$0")/.."
 E=${1:?usage: bash benchmarks/fold.sh ENGINE}
 SEEDS=${SEEDS:-0 1}
 RECIPES=${RECIPES:-base distil}
-flags() {  # recipe -> its train_recognition.py options
-  case $1 in
-    base) ;;
-    distil) echo "--teacher data/teacher --distil 1" ;;
-    distil-l1) echo "--teacher data/teacher --distil 1 --distil-loss l1" ;;
-    distil-w3) echo "--teacher data/teacher --distil 3" ;;
-    distil-front) echo "--teacher data/teacher --distil 1 --distil-layer front" ;;
-    *) return 1 ;;
-  esac
-}
+declare -A FLAGS=(  # recipe -> its train_recognition.py options
+  [base]=""
+  [distil]="--teacher data/teacher --distil 1"
+  [distil-l1]="--teacher data/teacher --distil 1 --distil-loss l1"
+  [distil-w3]="--teacher data/teacher --distil 3"
+  [distil-front]="--teacher data/teacher --distil 1 --distil-layer front"
+)
 for r in $RECIPES; do  # before the corpus and the teacher pass, not after them
-  flags "$r" > /dev/null || { echo "unknown recipe $r (base, distil, distil-l1, distil-w3, distil-front)" >&2; exit 2; }
+  [ -n "${FLAGS[$r]+known}" ] || { echo "unknown recipe $r (${!FLAGS[*]})" >&2; exit 2; }
 done
 EPOCHS=${EPOCHS:-15}
 P=.venv/bin/python
@@ -47,7 +44,7 @@ EOF
 $P -m seq2seq_asr.teacher $C/train-minus-$E.csv --out data/teacher --threads 2
 
 chain() {  # recipe: one model a seed, one thread, each scored as it finishes (the recipes side by side)
-  local extra key=fold-$E; extra=$(flags "$1"); [ "$1" = base ] || key=fold-$E-$1
+  local extra=${FLAGS[$1]} key=fold-$E; [ "$1" = base ] || key=fold-$E-$1
   for seed in $SEEDS; do
     local run=runs/fold-$E-$1-e$EPOCHS-s$seed
     $P train_recognition.py $C/train-minus-$E.csv $C/dev-minus-$E.csv --out $run \
