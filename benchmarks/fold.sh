@@ -2,7 +2,7 @@
 # One leave-one-engine-out fold, with and without distillation from Whisper-base, on two seeds,
 # each model scored read once and as the doors read into benchmarks/results/ (report.py renders it).
 #
-#   bash benchmarks/fold.sh espeak            # or rutts, festival; SEEDS="0" EPOCHS=15 to change
+#   bash benchmarks/fold.sh espeak            # or rutts, festival; SEEDS="0" EPOCHS=30 to change
 #   RECIPES=distil-l1 bash benchmarks/fold.sh espeak   # recipes: base, distil (cosine loss),
 #   distil-l1, distil-w3 (weight 3), distil-front (the teacher predicted from the conv front end's output)
 #
@@ -45,6 +45,7 @@ $P -m seq2seq_asr.teacher $C/train-minus-$E.csv --out data/teacher --threads 2
 
 chain() {  # recipe: one model a seed, one thread, each scored as it finishes (the recipes side by side)
   local extra=${FLAGS[$1]} key=fold-$E; [ "$1" = base ] || key=fold-$E-$1
+  [ "$EPOCHS" = 15 ] || key=$key-e$EPOCHS  # the 15-epoch results keep their names
   for seed in $SEEDS; do
     local run=runs/fold-$E-$1-e$EPOCHS-s$seed
     $P train_recognition.py $C/train-minus-$E.csv $C/dev-minus-$E.csv --out $run \
