@@ -99,7 +99,8 @@ class LossOf(torch.nn.Module):
         front, self.front = self.front, None  # not kept past this pass (dev batches too)
         if self.head is None or "teacher" not in batch:
             return loss, att, ctc, torch.zeros((), device=loss.device)
-        distil = distil_loss(self.head(memory if front is None else front), enc_lengths.to(memory.device), batch["teacher"],
+        frames = memory if front is None else front  # (B, T', C): the layer the head reads
+        distil = distil_loss(self.head(frames), enc_lengths.to(memory.device), batch["teacher"],
                              batch["teacher_lengths"], self.kind)
         return loss + self.distil * distil, att, ctc, distil
 
